@@ -1,0 +1,89 @@
+/**
+ * Pure rendering of what a node's preparation steps need: /etc/hosts lines, firewall ports, package lists
+ * and the inputs of each script under scripts/.
+ */
+import { ClusterSpec, NodeSpec } from "./config";
+import { ScriptValue } from "./shell";
+
+export type ScriptVars = Readonly<Record<string, ScriptValue>>;
+
+/** Host names the VIPs get in /etc/hosts (the runbook's). */
+export const VIP_MASTER_NAME = "vip-master";
+export const VIP_SLAVE_NAME = "vip-slave";
+
+/** /etc/hosts lines for every node and both VIPs. */
+export function hostsBlock(spec: ClusterSpec): string {
+    return [
+        ...spec.nodes.map((n) => `${n.ip} ${n.name}`),
+        `${spec.vipMaster} ${VIP_MASTER_NAME}`,
+        `${spec.vipSlave} ${VIP_SLAVE_NAME}`,
+    ].join("\n");
+}
+
+/** Ports the cluster uses: pcsd, pacemaker remote, corosync (knet/udpu), dlm, PostgreSQL. */
+export function firewallPorts(spec: ClusterSpec): string[] {
+    return ["2224/tcp", "3121/tcp", "5404-5406/udp", "21064/tcp", `${spec.postgresql.port}/tcp`];
+}
+
+const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "fence-agents-vmware-rest", "psmisc", "policycoreutils-python", "curl", "rsync", "tar", "bzip2", "perl"];
+const EL_RA_BUILD = ["autoconf", "automake", "libtool", "make", "gcc-c++", "glib2-devel", "libxslt", "docbook-style-xsl", "python3"];
+const EL_PG_BUILD = ["gcc", "readline-devel", "zlib-devel", "openssl-devel", "libxml2-devel", "libxslt-devel", "pam-devel", "perl-ExtUtils-Embed", "bison", "flex"];
+const EL_PG_DOCS = ["docbook-dtds", "docbook-style-xsl", "libxslt"];
+const DEBIAN_CLUSTER = ["pacemaker", "pcs", "corosync", "resource-agents", "fence-agents", "psmisc", "curl", "rsync", "perl"];
+const DEBIAN_PG_BUILD = ["build-essential", "libreadline-dev", "zlib1g-dev", "libssl-dev", "libxml2-dev", "libxslt1-dev", "libpam0g-dev", "bison", "flex", "bzip2"];
+const DEBIAN_PG_DOCS = ["docbook-xml", "docbook-xsl", "xsltproc"];
+
+/** Packages os-prep installs on EL hosts (the runbook's list, plus the VMware REST fence agent). */
+export function elPackages(spec: ClusterSpec): string[] {
+    const pg = spec.postgresql;
+    const build = pg.install === "source" ? [...EL_PG_BUILD, ...(pg.buildDocs ? EL_PG_DOCS : [])] : [];
+    return unique([...EL_CLUSTER, ...EL_RA_BUILD, ...build]);
+}
+
+/** Packages os-prep installs on Debian hosts; PostgreSQL packages come with the postgresql step. */
+export function debianPackages(spec: ClusterSpec): string[] {
+    const pg = spec.postgresql;
+    const build = pg.install === "source" ? [...DEBIAN_PG_BUILD, ...(pg.buildDocs ? DEBIAN_PG_DOCS : [])] : [];
+    return unique([...DEBIAN_CLUSTER, ...build]);
+}
+
+function unique(values: string[]): string[] {
+    return [...new Set(values)];
+}
+
+export function osPrepVars(spec: ClusterSpec, node: NodeSpec): ScriptVars {
+    return {
+        HOSTNAME: node.name,
+        HOSTS_BLOCK: hostsBlock(spec),
+        FIREWALL: spec.os.firewall,
+        FIREWALL_PORTS: firewallPorts(spec),
+        SELINUX: spec.os.selinux,
+        YUM_BASEURL: spec.os.yumBaseUrl,
+        EPEL_BASEURL: spec.os.epelBaseUrl,
+        EL_PACKAGES: elPackages(spec),
+        DEBIAN_PACKAGES: debianPackages(spec),
+    };
+}
+
+export function resourceAgentsVars(spec: ClusterSpec): ScriptVars {
+    const ra = spec.resourceAgents;
+    return { RA_VERSION: ra.version, RA_URL: ra.url, RA_SHA256: ra.sha256 ?? "" };
+}
+
+export function postgresqlVars(spec: ClusterSpec): ScriptVars {
+    const pg = spec.postgresql;
+    return {
+        PG_INSTALL: pg.install,
+        PG_VERSION: pg.version,
+        PG_MAJOR: pg.major,
+        PG_PREFIX: pg.prefix,
+        PGDATA: pg.pgdata,
+        PG_ARCHIVE_DIR: pg.archiveDir,
+        PG_PORT: pg.port,
+        PG_URL: pg.sourceUrl,
+        PG_SHA256: pg.sourceSha256 ?? "",
+        PG_BUILD_DOCS: pg.buildDocs,
+        PG_UID: pg.uid,
+        PG_GID: pg.gid,
+    };
+}

@@ -1,0 +1,50 @@
+/**
+ * Turns a script under scripts/ plus its inputs into the one command string a remote.Command runs.
+ * Values are shell-quoted into the script itself (sshd drops environment variables without AcceptEnv);
+ * secrets never pass through here: they go on the command's stdin.
+ */
+import * as fs from "fs";
+import * as path from "path";
+
+export const SCRIPTS_DIR = path.join(__dirname, "..", "scripts");
+
+/** Quotes a value for POSIX shells: the result is one word whose value is exactly `value`. */
+export function shellQuote(value: string): string {
+    return `'${value.replace(/'/g, `'\\''`)}'`;
+}
+
+export type ScriptValue = string | number | boolean | readonly string[];
+
+function render(value: ScriptValue): string {
+    return Array.isArray(value) ? value.join(" ") : String(value);
+}
+
+const scriptCache = new Map<string, string>();
+
+function readScript(name: string): string {
+    let text = scriptCache.get(name);
+    if (text === undefined) {
+        text = fs.readFileSync(path.join(SCRIPTS_DIR, name), "utf8");
+        scriptCache.set(name, text);
+    }
+    return text;
+}
+
+/**
+ * The command for script `name` with `vars` (names without the PGHA_ prefix). The script runs under bash
+ * with lib.sh and the named `libraries` loaded; when the SSH user is not root it runs through `sudo -n`.
+ */
+export function scriptCommand(name: string, vars: Readonly<Record<string, ScriptValue>>, sshUser = "root", libraries: readonly string[] = []): string {
+    const assignments = Object.keys(vars)
+        .sort()
+        .map((key) => {
+            if (!/^[A-Z][A-Z0-9_]*$/.test(key)) {
+                throw new Error(`bad script variable name ${key}`);
+            }
+            return `PGHA_${key}=${shellQuote(render(vars[key]))}`;
+        });
+    const body = [...assignments, ...["lib.sh", ...libraries].map(readScript), readScript(name)].join("\n");
+    const step = `pgha-${name.replace(/\.sh$/, "")}`;
+    const sudo = sshUser === "root" ? "" : "sudo -n ";
+    return `${sudo}bash -c ${shellQuote(body)} ${step}`;
+}

@@ -1,0 +1,166 @@
+# shellcheck shell=bash
+# Helpers shared by the pgha node scripts. The program prepends this file to every step; run by hand,
+# a script sources it from its own directory. Nothing here prints or stores a secret.
+
+# shellcheck disable=SC2034 # tested by the scripts to know whether to source this file
+PGHA_LIB_LOADED=1
+PGHA_CHANGES=0
+PGHA_STEP=${PGHA_STEP:-${0##*/}}
+
+pgha_log() { printf 'pgha[%s]: %s\n' "$PGHA_STEP" "$*" >&2; }
+pgha_die() { pgha_log "ERROR: $*"; exit 1; }
+
+# Records that this run changed the host; the summary line lets tests prove a second run changes nothing.
+pgha_changed() { PGHA_CHANGES=$((PGHA_CHANGES + 1)); pgha_log "changed: $*"; }
+pgha_summary() { printf 'pgha[%s]: done, %d change(s)\n' "$PGHA_STEP" "$PGHA_CHANGES"; }
+
+# el (CentOS/RHEL 7+) or debian, from /etc/os-release.
+pgha_os_family() {
+    local id="" like=""
+    # shellcheck disable=SC1091
+    id=$(. /etc/os-release && echo "${ID:-}")
+    # shellcheck disable=SC1091
+    like=$(. /etc/os-release && echo "${ID_LIKE:-}")
+    case " $id $like " in
+        *" debian "*) echo debian ;;
+        *" rhel "* | *" centos "* | *" fedora "*) echo el ;;
+        *) pgha_die "unsupported OS '$id' (supported: CentOS/RHEL 7+, Debian 12)" ;;
+    esac
+}
+
+# Installs the packages that are missing; does nothing (and needs no network) when all are present.
+pgha_install_packages() {
+    local family=$1 missing=() p
+    shift
+    for p in "$@"; do
+        if [[ $family == debian ]]; then
+            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+        else
+            rpm -q --whatprovides "$p" >/dev/null 2>&1 || missing+=("$p")
+        fi
+    done
+    ((${#missing[@]} == 0)) && return 0
+    if [[ $family == debian ]]; then
+        DEBIAN_FRONTEND=noninteractive apt-get update -q
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+    else
+        yum install -y -q "${missing[@]}"
+    fi
+    pgha_changed "installed ${missing[*]}"
+}
+
+# Writes stdin to PATH when the content, mode or owner differ; reports a change only then.
+pgha_put_file() {
+    local path=$1 mode=$2 owner=$3 tmp
+    tmp=$(mktemp "${path%/*}/.pgha.XXXXXX")
+    cat >"$tmp"
+    if [[ -f $path ]] && cmp -s "$tmp" "$path"; then
+        rm -f "$tmp"
+    else
+        chmod "$mode" "$tmp"
+        chown "$owner" "$tmp"
+        mv -f "$tmp" "$path"
+        pgha_changed "wrote $path"
+        return 0
+    fi
+    if [[ $(stat -c '%a %U:%G' "$path") != "${mode#0} $owner" ]]; then
+        chmod "$mode" "$path"
+        chown "$owner" "$path"
+        pgha_changed "fixed mode/owner of $path"
+    fi
+}
+
+# Replaces the block between "# BEGIN pgha <name>" and "# END pgha <name>" in FILE with stdin (appended
+# when absent), leaving every other line alone.
+pgha_put_block() {
+    local file=$1 name=$2 block
+    block=$(cat)
+    local begin="# BEGIN pgha $name" end="# END pgha $name"
+    [[ -f $file ]] || : >"$file"
+    { awk -v b="$begin" -v e="$end" '$0==b{skip=1;next} $0==e{skip=0;next} !skip' "$file"
+      printf '%s\n%s\n%s\n' "$begin" "$block" "$end"; } >"$file.pgha-new"
+    if cmp -s "$file" "$file.pgha-new"; then
+        rm -f "$file.pgha-new"
+    else
+        # Keep the original file (owner, mode, inode for bind mounts); write in place.
+        cat "$file.pgha-new" >"$file"
+        rm -f "$file.pgha-new"
+        pgha_changed "updated block '$name' in $file"
+    fi
+}
+
+# Ensures a directory with mode and owner.
+pgha_dir() {
+    local path=$1 mode=$2 owner=$3
+    if [[ ! -d $path ]]; then
+        mkdir -p "$path"
+        pgha_changed "created $path"
+    fi
+    if [[ $(stat -c '%a %U:%G' "$path") != "${mode#0} $owner" ]]; then
+        chmod "$mode" "$path"
+        chown "$owner" "$path"
+        pgha_changed "set mode/owner of $path"
+    fi
+}
+
+# Downloads URL to FILE (kept as a cache) and verifies its sha256 unless the expected sum is empty
+# (the documented allowUnverifiedDownloads opt-out).
+pgha_fetch_verified() {
+    local url=$1 file=$2 sha=$3
+    if [[ ! -s $file ]] || { [[ -n $sha ]] && ! echo "$sha  $file" | sha256sum -c --status; }; then
+        curl -fsSL --retry 3 -o "$file.part" "$url"
+        mv -f "$file.part" "$file"
+    fi
+    if [[ -n $sha ]]; then
+        echo "$sha  $file" | sha256sum -c --status || pgha_die "sha256 mismatch for $url (expected $sha)"
+    else
+        pgha_log "WARNING: $url not verified (allowUnverifiedDownloads)"
+    fi
+}
+
+# Unpacks TARBALL into a fresh DIR and prints the path of its single top-level directory.
+pgha_unpack() {
+    local tarball=$1 dir=$2 top
+    rm -rf "$dir"
+    mkdir -p "$dir"
+    tar -xaf "$tarball" -C "$dir"
+    top=$(find "$dir" -mindepth 1 -maxdepth 1 -type d)
+    [[ -n $top && $(wc -l <<<"$top") == 1 ]] || pgha_die "$tarball does not unpack to one directory"
+    printf '%s' "$top"
+}
+
+# Runs a command as the postgres user, keeping the caller's working directory out of the way.
+pgha_as_postgres() { (cd / && runuser -u postgres -- "$@"); }
+
+# Retries CMD until it succeeds or SECONDS pass; returns its last status.
+pgha_wait_for() {
+    local seconds=$1 deadline
+    shift
+    deadline=$((SECONDS + seconds))
+    until "$@"; do
+        ((SECONDS < deadline)) || return 1
+        sleep 2
+    done
+}
+
+# Major version of pcs on this host: 9 for 0.9.x, 10 for 0.10.x and newer (one dialect).
+pgha_pcs_dialect() {
+    local version
+    version=$(pcs --version 2>/dev/null) || pgha_die "pcs is not installed"
+    case $version in
+        0.9.*) echo 9 ;;
+        0.1[0-9].* | [1-9].*) echo 10 ;;
+        *) pgha_die "unsupported pcs version '$version'" ;;
+    esac
+}
+
+# True when Pacemaker's CIB already defines the pgsql resource (the database is then the cluster's).
+pgha_pgsql_managed() { cibadmin -Q -o resources 2>/dev/null | grep -q '<primitive[^>]* id="pgsql"'; }
+
+# Prints one line read from stdin (a secret: capture it with $(...), never log it).
+pgha_read_secret() {
+    local value=""
+    IFS= read -r value || [[ -n $value ]] || pgha_die "expected a secret on standard input"
+    [[ -n $value ]] || pgha_die "empty secret on standard input"
+    printf '%s' "$value"
+}

@@ -1,0 +1,61 @@
+# shellcheck shell=bash
+# PostgreSQL helpers shared by pg-primary.sh, pg-standby.sh and rejoin-node.sh (loaded after lib.sh).
+# Inputs used here: PGHA_BINDIR PGHA_PGDATA PGHA_PG_PORT PGHA_REPLICATION_USER PGHA_PG_SETTINGS PGHA_PG_HBA
+#                   PGHA_PGPASS_FILE
+
+pgha_pg() { pgha_as_postgres "$PGHA_BINDIR/$1" "${@:2}"; }
+pgha_pg_running() { pgha_pg pg_ctl -D "$PGHA_PGDATA" status >/dev/null 2>&1; }
+pgha_pg_initialized() { [[ -f $PGHA_PGDATA/PG_VERSION ]]; }
+
+# A .pgpass line for USER and PASSWORD on any host and database of PORT (\ and : escaped).
+pgha_pgpass_line() {
+    local port=$1 user=$2 password=${3//\\/\\\\}
+    printf '*:%s:*:%s:%s\n' "$port" "$user" "${password//:/\\:}"
+}
+
+# The replication password in the postgres-only passfile named in the agent's primary_conninfo_opt.
+pgha_write_pgpass() {
+    pgha_pgpass_line "$PGHA_PG_PORT" "$PGHA_REPLICATION_USER" "$1" |
+        pgha_put_file "$PGHA_PGPASS_FILE" 0600 "postgres:$(id -gn postgres)"
+}
+
+# Creates a postgres-only temporary passfile for USER and PASSWORD and prints its path (caller removes it).
+pgha_temp_passfile() {
+    local passfile
+    passfile=$(mktemp)
+    chown postgres "$passfile"
+    chmod 0600 "$passfile"
+    pgha_pgpass_line '*' "$1" "$2" >"$passfile"
+    printf '%s' "$passfile"
+}
+
+# Managed settings in PGDATA/pgha.conf, included from postgresql.conf (whose other lines, such as the
+# agent's own include lines, stay as they are), and a managed pg_hba.conf. Reloads a running server.
+pgha_pg_configure() {
+    local conf=$PGHA_PGDATA/postgresql.conf group before=$PGHA_CHANGES pending
+    group=$(id -gn postgres)
+    printf '%s\n' "$PGHA_PG_SETTINGS" | pgha_put_file "$PGHA_PGDATA/pgha.conf" 0600 "postgres:$group"
+    if ! grep -qx "include = 'pgha.conf'" "$conf"; then
+        printf "\n# Settings managed by pgha\ninclude = 'pgha.conf'\n" >>"$conf"
+        pgha_changed "include pgha.conf from $conf"
+    fi
+    printf '%s\n' "$PGHA_PG_HBA" | pgha_put_file "$PGHA_PGDATA/pg_hba.conf" 0600 "postgres:$group"
+    if ((PGHA_CHANGES > before)) && pgha_pg_running; then
+        pgha_pg pg_ctl -D "$PGHA_PGDATA" reload >/dev/null
+        pending=$(pgha_pg psql -X -p "$PGHA_PG_PORT" -d postgres -tAc "select string_agg(name, ', ') from pg_settings where pending_restart" 2>/dev/null || true)
+        [[ -z $pending ]] || pgha_log "settings waiting for a restart: $pending"
+    fi
+}
+
+# True when USER can log in to the server at HOST with PASSWORD (scram over TCP): used to change
+# passwords only when they differ. The password goes through a temporary passfile, not argv.
+pgha_pg_password_ok() {
+    local host=$1 user=$2 passfile ok=1
+    passfile=$(pgha_temp_passfile "$user" "$3")
+    pgha_pg psql -X -w -tAc 'select 1' "host=$host port=$PGHA_PG_PORT user=$user dbname=postgres passfile=$passfile connect_timeout=5" >/dev/null 2>&1 && ok=0
+    rm -f "$passfile"
+    return "$ok"
+}
+
+# SQL string literal.
+pgha_sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }

@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Installs PostgreSQL and prepares its user, directories and environment. The database itself is
+# created later, on the first node only (pg-bootstrap.sh).
+#   source:  postgres user/group with fixed uid/gid, verified tarball, configure --prefix --with-pgport,
+#            make with all cores (world or core + contrib), install; skipped when PGHA_PG_VERSION is
+#            already installed at the prefix.
+#   package: the distribution's packages (Debian postgresql-<major>, EL PGDG postgresql<major>-server).
+# Inputs: PGHA_PG_INSTALL PGHA_PG_VERSION PGHA_PG_MAJOR PGHA_PG_PREFIX PGHA_PGDATA PGHA_PG_ARCHIVE_DIR
+#         PGHA_PG_PORT PGHA_PG_URL PGHA_PG_SHA256 PGHA_PG_BUILD_DOCS PGHA_PG_UID PGHA_PG_GID
+set -euo pipefail
+# shellcheck source=lib.sh
+[[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
+
+family=$(pgha_os_family)
+bindir="$PGHA_PG_PREFIX/bin"
+
+installed_version() { "$bindir/postgres" --version 2>/dev/null | awk '{print $NF}'; }
+
+if [[ $PGHA_PG_INSTALL == package ]]; then
+    if [[ $family == debian ]]; then
+        # The Debian package creates a "main" cluster it starts itself; the cluster manages its own data dir.
+        pgha_install_packages debian "postgresql-$PGHA_PG_MAJOR" "postgresql-contrib" rsync
+    else
+        pgha_install_packages el "postgresql$PGHA_PG_MAJOR-server" "postgresql$PGHA_PG_MAJOR-contrib" rsync
+    fi
+    [[ $(installed_version) == "$PGHA_PG_MAJOR".* ]] || pgha_die "no PostgreSQL $PGHA_PG_MAJOR at $bindir (check pgha:postgresqlPrefix)"
+    id postgres >/dev/null 2>&1 || pgha_die "the package did not create the postgres user"
+else
+    if ! getent group postgres >/dev/null; then
+        groupadd -g "$PGHA_PG_GID" postgres
+        pgha_changed "group postgres ($PGHA_PG_GID)"
+    fi
+    if ! id postgres >/dev/null 2>&1; then
+        useradd -u "$PGHA_PG_UID" -g postgres -m -s /bin/bash postgres
+        pgha_changed "user postgres ($PGHA_PG_UID)"
+    fi
+    [[ $(id -u postgres) == "$PGHA_PG_UID" ]] || pgha_log "WARNING: postgres has uid $(id -u postgres), not $PGHA_PG_UID"
+
+    if [[ $(installed_version) == "$PGHA_PG_VERSION" ]]; then
+        pgha_log "PostgreSQL $PGHA_PG_VERSION already installed at $PGHA_PG_PREFIX"
+    else
+        build=/var/tmp/pgha-build
+        mkdir -p "$build"
+        tarball="$build/postgresql-$PGHA_PG_VERSION.tar.bz2"
+        pgha_fetch_verified "$PGHA_PG_URL" "$tarball" "$PGHA_PG_SHA256"
+        cd "$(pgha_unpack "$tarball" "$build/postgresql-src")"
+        ./configure --quiet --prefix="$PGHA_PG_PREFIX" --with-pgport="$PGHA_PG_PORT" --with-openssl --with-libxml --with-libxslt --with-pam
+        if [[ $PGHA_PG_BUILD_DOCS == true ]]; then
+            make -s -j"$(nproc)" world
+            make -s install-world
+        else
+            make -s -j"$(nproc)"
+            make -s -C contrib -j"$(nproc)"
+            make -s install
+            make -s -C contrib install
+        fi
+        cd /
+        [[ $(installed_version) == "$PGHA_PG_VERSION" ]] || pgha_die "build finished but $bindir/postgres is not $PGHA_PG_VERSION"
+        pgha_changed "installed PostgreSQL $PGHA_PG_VERSION into $PGHA_PG_PREFIX"
+    fi
+fi
+
+pg_group=$(id -gn postgres)
+pgha_dir "${PGHA_PGDATA%/*}" 0755 root:root
+pgha_dir "$PGHA_PGDATA" 0700 "postgres:$pg_group"
+pgha_dir "$PGHA_PG_ARCHIVE_DIR" 0700 "postgres:$pg_group"
+# The pgsql agent's tmpdir (PGSQL.lock, recovery.conf) and the replication passfile live here.
+pgha_dir /var/lib/pgsql 0755 "postgres:$pg_group"
+pgha_dir /var/lib/pgsql/tmp 0700 "postgres:$pg_group"
+
+home=$(getent passwd postgres | cut -d: -f6)
+pgha_put_file "$home/.pgha_profile" 0644 "postgres:$pg_group" <<EOF
+# Written by pgha: the PostgreSQL environment of the runbook.
+export PGHOME=$PGHA_PG_PREFIX
+export PGDATA=$PGHA_PGDATA
+export PGPORT=$PGHA_PG_PORT
+export PGPASSFILE=/var/lib/pgsql/.pgpass
+export PATH=\$PGHOME/bin:\$PATH
+export LD_LIBRARY_PATH=\$PGHOME/lib\${LD_LIBRARY_PATH:+:\$LD_LIBRARY_PATH}
+EOF
+profile="$home/.bash_profile"
+[[ -e $profile ]] || { install -m 0644 -o postgres -g "$pg_group" /dev/null "$profile"; pgha_changed "created $profile"; }
+pgha_put_block "$profile" environment <<<'[ -f ~/.pgha_profile ] && . ~/.pgha_profile'
+
+pgha_summary

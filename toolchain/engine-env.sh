@@ -1,0 +1,77 @@
+# shellcheck shell=bash
+# Set up an isolated environment for the real Pulumi engine. Source it:
+#
+#   source toolchain/engine-env.sh <scratch-dir>
+#
+# - puts the toolchain bin dir on PATH (runs toolchain/pulumi-toolchain.sh,
+#   quietly; its log goes to <scratch-dir>/toolchain.log) and exports it as
+#   PGHA_PULUMI_BIN
+# - PULUMI_HOME=<scratch-dir>/home, PULUMI_BACKEND_URL=file://<scratch-dir>/state
+# - PULUMI_CONFIG_PASSPHRASE=pgha-test unless it (or PULUMI_CONFIG_PASSPHRASE_FILE)
+#   is already set
+# - PULUMI_SKIP_UPDATE_CHECK=true, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+# - with the cached build only (not a pulumi found on PATH): registers
+#   bin/pulumi-resource-command as plugin "resource command" in that PULUMI_HOME
+#   when the binary is there and the plugin is not installed yet.
+# Returns non-zero (without exiting the calling shell) on failure.
+
+if ! (return 0 2>/dev/null); then
+  echo "engine-env.sh: source this file: source toolchain/engine-env.sh <scratch-dir>" >&2
+  exit 2
+fi
+
+_pgha_engine_env() {
+  local scratch="${1:-}" here out bindir log
+  if [[ -z "$scratch" ]]; then
+    echo "usage: source toolchain/engine-env.sh <scratch-dir>" >&2
+    return 2
+  fi
+  mkdir -p "$scratch/home" "$scratch/state" || return 1
+  scratch="$(cd "$scratch" && pwd -P)" || return 1
+  here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" || return 1
+  # shellcheck source=toolchain/versions.env
+  . "$here/versions.env" || return 1
+
+  log="$scratch/toolchain.log"
+  if ! out="$(bash "$here/pulumi-toolchain.sh" 2>"$log")"; then
+    echo "engine-env.sh: toolchain/pulumi-toolchain.sh failed; its log ($log):" >&2
+    tail -n 20 "$log" >&2
+    return 1
+  fi
+  bindir="${out##*$'\n'}"
+  if [[ ! -x "$bindir/pulumi" ]]; then
+    echo "engine-env.sh: no pulumi in '$bindir' (see $log)" >&2
+    return 1
+  fi
+  case ":$PATH:" in
+    *":$bindir:"*) ;;
+    *) PATH="$bindir:$PATH" ;;
+  esac
+  export PATH
+  export PGHA_PULUMI_BIN="$bindir"
+  export PULUMI_HOME="$scratch/home"
+  export PULUMI_BACKEND_URL="file://$scratch/state"
+  if [[ -z "${PULUMI_CONFIG_PASSPHRASE+set}" && -z "${PULUMI_CONFIG_PASSPHRASE_FILE:-}" ]]; then
+    export PULUMI_CONFIG_PASSPHRASE=pgha-test
+  fi
+  export PULUMI_SKIP_UPDATE_CHECK=true
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+
+  # A pulumi found on PATH fetches its own plugins; only the cached build
+  # (recognised by its stamp) gets the locally built provider registered.
+  local provider="$bindir/pulumi-resource-command"
+  local plugin_dir="$PULUMI_HOME/plugins/resource-command-v${PGHA_PULUMI_COMMAND_VERSION}"
+  if [[ -f "$bindir/../toolchain.stamp" && -x "$provider" && ! -d "$plugin_dir" ]]; then
+    if ! "$bindir/pulumi" plugin install resource command "$PGHA_PULUMI_COMMAND_VERSION" \
+      --file "$provider" >>"$log" 2>&1; then
+      echo "engine-env.sh: registering $provider failed (see $log)" >&2
+      return 1
+    fi
+  fi
+  return 0
+}
+
+_pgha_engine_env "$@"
+_pgha_engine_env_rc=$?
+unset -f _pgha_engine_env
+return "$_pgha_engine_env_rc"
