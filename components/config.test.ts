@@ -1,0 +1,119 @@
+import * as fc from "fast-check";
+import { ConfigError, parseConfig } from "./config";
+import { rawConfig } from "../tests/fixtures";
+
+/** The problems parseConfig reports for the dev stack with `overrides` applied. */
+function problems(overrides: Record<string, unknown>, stack = "dev"): string[] {
+    try {
+        parseConfig(rawConfig(stack, overrides));
+    } catch (e) {
+        if (e instanceof ConfigError) {
+            return [...e.problems];
+        }
+        throw e;
+    }
+    return [];
+}
+
+function expectProblem(overrides: Record<string, unknown>, key: string, fragment: RegExp) {
+    const found = problems(overrides);
+    expect(found.some((p) => p.startsWith(`pgha:${key}:`) && fragment.test(p))).toBe(true);
+}
+
+const nodes3 = [
+    { name: "pgtest1", ip: "192.168.24.11" },
+    { name: "pgtest2", ip: "192.168.24.12" },
+    { name: "pgtest3", ip: "192.168.24.13" },
+];
+
+describe("parseConfig on the dev stack", () => {
+    const spec = parseConfig(rawConfig("dev"));
+
+    test("holds the runbook's topology", () => {
+        expect(spec.hostMode).toBe("vsphere");
+        expect(spec.nodes.map((n) => [n.name, n.ip])).toEqual(nodes3.map((n) => [n.name, n.ip]));
+        expect([spec.vipMaster, spec.vipSlave]).toEqual(["192.168.24.14", "192.168.24.15"]);
+        expect(spec.network).toMatchObject({ prefixLength: 24, netmask: "255.255.255.0", subnet: "192.168.24.0/24", nic: "ens33" });
+        expect(spec.vm).toEqual({ cpus: 2, memoryMiB: 2048, diskGiB: 60 });
+        expect(spec.clusterName).toBe("pgcluster");
+        expect(spec.postgresql).toMatchObject({ version: "14.6", major: "14", prefix: "/postgresql/pg14", bindir: "/postgresql/pg14/bin", pgdata: "/postgresql/pgdata", archiveDir: "/postgresql/arch", port: 5432, uid: 666, gid: 666 });
+        expect(spec.resourceAgents.version).toBe("4.12.0");
+    });
+
+    test("has safe defaults where the runbook was unsafe", () => {
+        expect(spec.fencing).toMatchObject({ enabled: true, vcenterAddress: "vcenter.example.com", sslInsecure: false });
+        expect(spec.os.firewall).toBe(true);
+        expect(spec.pacemaker.repMode).toBe("sync");
+        expect(spec.postgresql.replicationUser).toBe("replicator");
+        expect(spec.postgresql.allowedClientCidrs).toEqual(["192.168.24.0/24"]);
+    });
+});
+
+describe("parseConfig refuses malformed configuration, naming the key", () => {
+    test("fewer than 2 nodes", () => expectProblem({ nodes: [nodes3[0]] }, "nodes", /at least 2/));
+    test("no nodes at all", () => expectProblem({ nodes: undefined }, "nodes", /required/));
+    test("a node that is not {name, ip}", () => expectProblem({ nodes: [...nodes3, { name: "x" }] }, "nodes", /nodes\[3\] must be \{name, ip\}/));
+    test("an invalid node name", () => expectProblem({ nodes: [{ name: "PG_1", ip: "192.168.24.11" }, nodes3[1]] }, "nodes", /not a valid hostname/));
+    test("duplicate node names", () => expectProblem({ nodes: [nodes3[0], { name: "pgtest1", ip: "192.168.24.12" }] }, "nodes", /duplicate node name pgtest1/));
+    test("duplicate node IPs", () => expectProblem({ nodes: [nodes3[0], { name: "pgtest2", ip: "192.168.24.11" }] }, "nodes", /duplicate node ip 192\.168\.24\.11/));
+    test("a node IP outside the subnet", () => expectProblem({ nodes: [...nodes3.slice(0, 2), { name: "pgtest3", ip: "192.168.25.13" }] }, "nodes", /outside the nodes' subnet 192\.168\.24\.0\/24/));
+    test("a malformed IP", () => expectProblem({ nodes: [...nodes3.slice(0, 2), { name: "pgtest3", ip: "192.168.24.300" }] }, "nodes", /not an IPv4 address/));
+    test("a VIP outside the subnet", () => expectProblem({ vipMaster: "10.0.0.14" }, "vipMaster", /outside the nodes' subnet/));
+    test("a VIP on the broadcast address", () => expectProblem({ vipSlave: "192.168.24.255" }, "vipSlave", /broadcast/));
+    test("a VIP equal to a node IP", () => expectProblem({ vipSlave: "192.168.24.12" }, "vipSlave", /is node pgtest2's address/));
+    test("both VIPs equal", () => expectProblem({ vipSlave: "192.168.24.14" }, "vipSlave", /equals pgha:vipMaster/));
+    test("a missing VIP", () => expectProblem({ vipMaster: "" }, "vipMaster", /required/));
+    test("a relative PGDATA", () => expectProblem({ pgdata: "postgresql/pgdata" }, "pgdata", /not an absolute path/));
+    test("a relative prefix", () => expectProblem({ postgresqlPrefix: "pg14" }, "postgresqlPrefix", /not an absolute path/));
+    test("a relative archive dir", () => expectProblem({ archiveDir: "../arch" }, "archiveDir", /not an absolute path/));
+    test("the archive inside PGDATA", () => expectProblem({ archiveDir: "/postgresql/pgdata/arch" }, "archiveDir", /inside pgha:pgdata/));
+    test("a missing PostgreSQL sha256", () => expectProblem({ postgresqlSourceSha256: "" }, "postgresqlSourceSha256", /missing.*allowUnverifiedDownloads/));
+    test("a malformed PostgreSQL sha256", () => expectProblem({ postgresqlSourceSha256: "abc123" }, "postgresqlSourceSha256", /not a sha256/));
+    test("a missing resource-agents sha256", () => expectProblem({ resourceAgentsSha256: "" }, "resourceAgentsSha256", /missing/));
+    test("a malformed resource-agents sha256", () => expectProblem({ resourceAgentsSha256: "z".repeat(64) }, "resourceAgentsSha256", /not a sha256/));
+    test("an unknown host mode", () => expectProblem({ hostMode: "baremetal" }, "hostMode", /unknown value "baremetal"; use one of vsphere, existing/));
+    test("an unknown SELinux mode", () => expectProblem({ selinux: "off" }, "selinux", /use one of enforcing, permissive, disabled/));
+    test("an unknown install method", () => expectProblem({ postgresqlInstall: "rpm" }, "postgresqlInstall", /use one of source, package/));
+    test("a package install with a full version", () => expectProblem({ postgresqlInstall: "package", postgresqlVersion: "15.4" }, "postgresqlVersion", /major version/));
+    test("missing vSphere placement", () => expectProblem({ vsphereDatastore: "" }, "vsphereDatastore", /required in vsphere mode/));
+    test("neither compute cluster nor resource pool", () => expectProblem({ vsphereComputeCluster: "" }, "vsphereComputeCluster", /or pgha:vsphereResourcePool/));
+    test("no gateway for cloned VMs", () => expectProblem({ gateway: "" }, "gateway", /required in vsphere mode/));
+    test("fencing without a user", () => expectProblem({ fenceUser: "" }, "fenceUser", /required when fencing is on/));
+    test("fencing without a password", () => expectProblem({ fencePassword: undefined }, "fencePassword", /required when fencing is on/));
+    test("fencing without a vCenter", () => expectProblem({ vsphereServer: undefined }, "fenceVcenterAddress", /required when fencing is on/));
+    test("no SSH key", () => expectProblem({ sshPrivateKey: undefined }, "sshPrivateKey", /required/));
+    test("a bad CIDR", () => expectProblem({ allowedClientCidrs: ["10.0.0.0"] }, "allowedClientCidrs", /not a CIDR/));
+    test("replication as postgres", () => expectProblem({ replicationUser: "postgres" }, "replicationUser", /other than postgres/));
+    test("equal monitor intervals", () => expectProblem({ pgsqlPromotedMonitorIntervalSeconds: 11 }, "pgsqlPromotedMonitorIntervalSeconds", /must differ/));
+    test("a port out of range", () => expectProblem({ postgresqlPort: 70000 }, "postgresqlPort", /integer from 1 to 65535/));
+
+    test("every problem is reported at once", () => {
+        const found = problems({ hostMode: "x", pgdata: "rel", vipSlave: "192.168.24.14" });
+        expect(found.length).toBeGreaterThanOrEqual(3);
+    });
+
+    test("the opt-out accepts missing checksums", () => {
+        expect(problems({ postgresqlSourceSha256: "", resourceAgentsSha256: "", allowUnverifiedDownloads: true })).toEqual([]);
+    });
+
+    test("existing host mode needs no vSphere placement", () => {
+        expect(problems({ hostMode: "existing", vsphereDatastore: "", vsphereTemplate: "", gateway: "" })).toEqual([]);
+    });
+});
+
+describe("addresses (property)", () => {
+    test("any host address of the subnet that is not a node or the other VIP is a valid vip-master", () => {
+        fc.assert(fc.property(fc.integer({ min: 1, max: 254 }), (last) => {
+            const vip = `192.168.24.${last}`;
+            const taken = ["192.168.24.11", "192.168.24.12", "192.168.24.13", "192.168.24.15"].includes(vip);
+            expect(problems({ vipMaster: vip }).length === 0).toBe(!taken);
+        }));
+    });
+
+    test("any address outside the subnet is refused as a VIP", () => {
+        fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (third, last) => {
+            fc.pre(third !== 24);
+            expect(problems({ vipSlave: `192.168.${third}.${last}` }).some((p) => p.startsWith("pgha:vipSlave:"))).toBe(true);
+        }));
+    });
+});

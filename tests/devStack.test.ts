@@ -1,0 +1,244 @@
+/**
+ * The whole dev stack (the runbook's topology on vSphere) under Pulumi mocks: VMs, per-node steps and their
+ * order, cluster-wide ordering, outputs and where secrets may (not) appear.
+ */
+import { ProgramRun, Registered, resolve, runProgram, mockVsphereModule, TEMPLATE } from "./mockProgram";
+import { TEST_SECRETS } from "./fixtures";
+
+jest.mock("@pulumi/vsphere", () => mockVsphereModule(), { virtual: true });
+
+const NODES = [
+    { name: "pgtest1", ip: "192.168.24.11" },
+    { name: "pgtest2", ip: "192.168.24.12" },
+    { name: "pgtest3", ip: "192.168.24.13" },
+];
+const NODE_STEPS = ["os-prep", "resource-agents", "postgresql", "pcsd"];
+const COMMAND = "command:remote:Command";
+
+let run: ProgramRun;
+beforeAll(async () => {
+    run = await runProgram("dev");
+});
+
+/** Names of everything `r` depends on, directly or through other registered resources. */
+function transitiveDependencies(r: Registered): Set<string> {
+    const seen = new Set<string>();
+    const visit = (urns: string[]) => {
+        for (const urn of urns) {
+            const name = urn.split("::").pop() as string;
+            if (!seen.has(name)) {
+                seen.add(name);
+                const dep = run.resources.find((x) => x.name === name);
+                if (dep) {
+                    visit(dep.dependencies);
+                }
+            }
+        }
+    };
+    visit(r.dependencies);
+    return seen;
+}
+
+function dependsOn(name: string, on: string): boolean {
+    return transitiveDependencies(run.byName(name)).has(on);
+}
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when a serialized input is a secret. */
+function isSecretInput(value: any): boolean {
+    return typeof value === "object" && value !== null && value[SECRET_SIG] === SECRET_VALUE;
+}
+
+/** A serialized input with its secret wrappers removed. */
+function unwrap(value: any): any {
+    if (isSecretInput(value)) {
+        return unwrap(value.value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(unwrap);
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
+    }
+    return value;
+}
+
+/** The script text of a step's command (bash -c '<script>' name), unquoted. */
+function scriptOf(r: Registered): string {
+    const command = r.inputs.create as string;
+    const match = /^bash -c '([\s\S]*)' pgha-[a-z-]+$/.exec(command);
+    if (!match) {
+        throw new Error(`unexpected command form: ${command.slice(0, 80)}`);
+    }
+    return match[1].replace(/'\\''/g, "'");
+}
+
+/** The plain text of a serialized input, secret or not. */
+function plain(value: unknown): string {
+    return JSON.stringify(value);
+}
+
+describe("PgNode on vSphere", () => {
+    test("three VMs with the runbook's names, sizes and addresses, cloned from the template and customized", () => {
+        const vms = run.ofType("vsphere:index/virtualMachine:VirtualMachine");
+        expect(vms.map((vm) => vm.name)).toEqual(NODES.map((n) => n.name));
+        vms.forEach((vm, i) => {
+            const inputs = vm.inputs as any;
+            expect(inputs).toMatchObject({ name: NODES[i].name, numCpus: 2, memory: 2048, guestId: TEMPLATE.guestId, scsiType: TEMPLATE.scsiType, resourcePoolId: "resgroup-1", folder: "pgha" });
+            expect(inputs.disks).toEqual([expect.objectContaining({ size: 60, thinProvisioned: true })]);
+            expect(inputs.networkInterfaces).toEqual([expect.objectContaining({ adapterType: "vmxnet3" })]);
+            expect(inputs.clone.templateUuid).toBe(TEMPLATE.id);
+            expect(inputs.clone.customize).toMatchObject({
+                linuxOptions: { hostName: NODES[i].name, domain: "example.internal" },
+                networkInterfaces: [{ ipv4Address: NODES[i].ip, ipv4Netmask: 24 }],
+                ipv4Gateway: "192.168.24.2",
+                dnsServerLists: ["192.168.24.2"],
+            });
+        });
+    });
+
+    test("each node gets its preparation steps, connected to its own IP", () => {
+        for (const node of NODES) {
+            for (const step of NODE_STEPS) {
+                const r = run.byName(`${node.name}-${step}`);
+                expect(r.type).toBe(COMMAND);
+                expect(unwrap(r.inputs.connection).host).toBe(node.ip);
+                expect(unwrap(r.inputs.connection).user).toBe("root");
+            }
+        }
+        expect(run.ofType(COMMAND).filter((r) => unwrap(r.inputs.connection).host === "192.168.24.11").length).toBeGreaterThanOrEqual(3);
+    });
+
+    test("a node's steps run in order, after its VM", () => {
+        for (const node of NODES) {
+            const names = NODE_STEPS.map((s) => `${node.name}-${s}`);
+            expect(dependsOn(names[0], node.name)).toBe(true);
+            for (let i = 1; i < names.length; i++) {
+                expect(dependsOn(names[i], names[i - 1])).toBe(true);
+            }
+        }
+    });
+
+    test("nothing orders one node's preparation after another node", () => {
+        for (const node of NODES) {
+            const others = NODES.filter((n) => n !== node).map((n) => n.name);
+            for (const step of NODE_STEPS) {
+                const deps = [...transitiveDependencies(run.byName(`${node.name}-${step}`))];
+                expect(deps.filter((d) => others.some((o) => d === o || d.startsWith(`${o}-`)))).toEqual([]);
+            }
+        }
+    });
+
+    test("the scripts carry their inputs quoted inline, not in the environment", () => {
+        const osPrep = run.byName("pgtest2-os-prep");
+        expect(osPrep.inputs.environment).toBeUndefined();
+        expect(scriptOf(osPrep)).toContain("PGHA_HOSTNAME='pgtest2'\n");
+        expect(scriptOf(osPrep)).toContain("192.168.24.14 vip-master");
+        expect(scriptOf(run.byName("pgtest1-postgresql"))).toContain("PGHA_PG_SHA256='508840fc1809d39ab72274d5f137dabb9fd7fb4f933da4168aeebb20069edf22'");
+    });
+});
+
+describe("cluster, database and configuration push", () => {
+    test("cluster auth and setup come after every node's pcsd step", () => {
+        for (const node of NODES) {
+            expect(dependsOn("pgcluster-auth", `${node.name}-pcsd`)).toBe(true);
+        }
+        expect(dependsOn("pgcluster-setup", "pgcluster-auth")).toBe(true);
+    });
+
+    test("the database bootstrap comes after cluster setup, the basebackups after the bootstrap", () => {
+        expect(dependsOn("pgtest1-pg-primary", "pgcluster-setup")).toBe(true);
+        for (const node of NODES.slice(1)) {
+            expect(dependsOn(`${node.name}-pg-standby`, "pgtest1-pg-primary")).toBe(true);
+        }
+    });
+
+    test("the CIB push comes after the basebackups and every fence secret", () => {
+        for (const node of NODES.slice(1)) {
+            expect(dependsOn("vips-cib-push", `${node.name}-pg-standby`)).toBe(true);
+        }
+        for (const node of NODES) {
+            expect(dependsOn("vips-cib-push", `${node.name}-fence-secret`)).toBe(true);
+        }
+    });
+
+    test("the CIB push configures fence_vmware_rest and no-quorum-policy=stop, never ignore", () => {
+        const push = run.byName("vips-cib-push").inputs.create as string;
+        expect(push).toContain("'fence_vmware_rest'");
+        expect(push).toContain("'pcmk_host_map=pgtest1:pgtest1;pgtest2:pgtest2;pgtest3:pgtest3'");
+        expect(push).toContain("'stonith-enabled=true'");
+        expect(push).toContain("'no-quorum-policy=stop'");
+        for (const r of run.ofType(COMMAND)) {
+            expect(plain(r.inputs)).not.toContain("no-quorum-policy=ignore");
+        }
+        expect(run.warnings).toEqual([]);
+    });
+
+    test("the generated passwords come from random.RandomPassword", () => {
+        expect(run.ofType("random:index/randomPassword:RandomPassword").map((r) => r.name).sort())
+            .toEqual(["hacluster-password", "postgres-password", "replication-password"]);
+    });
+});
+
+describe("secrets", () => {
+    const secrets = () => [
+        TEST_SECRETS.sshPrivateKey.trim().split("\n")[1],
+        TEST_SECRETS.fencePassword,
+        "generated-hacluster-password-Zq81",
+        "generated-postgres-password-Zq81",
+        "generated-replication-password-Zq81",
+    ];
+
+    test("no secret appears in a command string, a trigger or a VM's inputs", () => {
+        for (const r of run.resources) {
+            const inputs = r.inputs as any;
+            const visible = r.type === COMMAND ? [inputs.create, inputs.triggers, inputs.update, inputs.delete] : [inputs];
+            for (const secret of secrets()) {
+                expect(plain(visible)).not.toContain(secret);
+            }
+        }
+    });
+
+    test("secrets reach the scripts on stdin, marked secret", () => {
+        const stdin = run.byName("pgtest1-pg-primary").inputs.stdin;
+        expect(unwrap(stdin)).toBe("generated-postgres-password-Zq81\ngenerated-replication-password-Zq81\n");
+        expect(isSecretInput(stdin)).toBe(true);
+        expect(plain(run.byName("pgtest3-fence-secret").inputs.stdin)).toContain(TEST_SECRETS.fencePassword);
+    });
+
+    test("the SSH key is passed as a secret", () => {
+        const connection = run.byName("pgtest1-os-prep").inputs.connection;
+        expect(unwrap(connection).privateKey).toBe(TEST_SECRETS.sshPrivateKey);
+        expect(isSecretInput(connection)).toBe(true);
+    });
+
+    test("no secret appears in a non-secret output", () => {
+        for (const [key, value] of Object.entries(run.outputs)) {
+            if (!run.secretOutputs[key]) {
+                for (const secret of secrets()) {
+                    expect(plain(value)).not.toContain(secret);
+                }
+            }
+        }
+    });
+});
+
+describe("stack outputs", () => {
+    test("endpoints of the two VIPs", () => {
+        expect(run.outputs.masterEndpoint).toEqual({ host: "192.168.24.14", port: 5432 });
+        expect(run.outputs.slaveEndpoint).toEqual({ host: "192.168.24.15", port: 5432 });
+        expect(run.outputs.clusterName).toBe("pgcluster");
+        expect(run.outputs.nodes).toEqual(NODES);
+    });
+
+    test("connection strings and passwords are secret", async () => {
+        for (const key of ["masterConnectionString", "slaveConnectionString", "haclusterPassword", "postgresPassword", "replicationPassword"]) {
+            expect(run.secretOutputs[key]).toBe(true);
+        }
+        expect(run.outputs.masterConnectionString).toBe("postgresql://postgres:generated-postgres-password-Zq81@192.168.24.14:5432/postgres?target_session_attrs=read-write&connect_timeout=5");
+        expect(run.outputs.slaveConnectionString).toEqual(expect.stringContaining("@192.168.24.15:5432/"));
+        expect(await resolve(run.outputs.postgresPassword)).toBe("generated-postgres-password-Zq81");
+    });
+});

@@ -1,0 +1,147 @@
+/**
+ * Runs index.ts under Pulumi mocks and records what it registers: every resource with its inputs, its
+ * dependencies (from the register request, which mocks otherwise ignore) and the stack outputs.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { engineConfig } from "./fixtures";
+
+export interface Registered {
+    readonly type: string;
+    readonly name: string;
+    readonly urn: string;
+    readonly inputs: Record<string, unknown>;
+    /** URNs this resource depends on (dependsOn and input dependencies). */
+    readonly dependencies: string[];
+}
+
+export interface ProgramRun {
+    readonly resources: Registered[];
+    readonly outputs: Record<string, unknown>;
+    /** Secret-ness of each stack output. */
+    readonly secretOutputs: Record<string, boolean>;
+    /** Messages passed to pulumi.log.warn. */
+    readonly warnings: string[];
+    byName(name: string): Registered;
+    ofType(type: string): Registered[];
+}
+
+/** A fake vSphere template as the data sources would return it. */
+export const TEMPLATE = {
+    id: "4217a8c1-template-uuid",
+    guestId: "centos7_64Guest",
+    scsiType: "pvscsi",
+    firmware: "bios",
+    networkInterfaceTypes: ["vmxnet3"],
+    disks: [{ size: 20, thinProvisioned: true, eagerlyScrub: false, label: "Hard disk 1" }],
+};
+
+/** The vsphere package as a virtual module: the registry here does not serve it. */
+export function mockVsphereModule(): unknown {
+    const invoke = (token: string) => (args: Record<string, unknown>, opts?: pulumi.InvokeOptions) =>
+        pulumi.output(pulumi.runtime.invoke(token, args, opts));
+    class VirtualMachine extends pulumi.CustomResource {
+        constructor(name: string, args: Record<string, unknown>, opts?: pulumi.CustomResourceOptions) {
+            super("vsphere:index/virtualMachine:VirtualMachine", name, args, opts);
+        }
+    }
+    return {
+        VirtualMachine,
+        getDatacenterOutput: invoke("vsphere:index/getDatacenter:getDatacenter"),
+        getDatastoreOutput: invoke("vsphere:index/getDatastore:getDatastore"),
+        getNetworkOutput: invoke("vsphere:index/getNetwork:getNetwork"),
+        getResourcePoolOutput: invoke("vsphere:index/getResourcePool:getResourcePool"),
+        getComputeClusterOutput: invoke("vsphere:index/getComputeCluster:getComputeCluster"),
+        getVirtualMachineOutput: invoke("vsphere:index/getVirtualMachine:getVirtualMachine"),
+    };
+}
+
+/** Sets up mocks and config for `stack`, then loads index.ts. Call once per test file (jest isolates modules per file). */
+export async function runProgram(stack: string, overrides: Record<string, unknown> = {}, preview = false, resources: Registered[] = []): Promise<ProgramRun> {
+    const warnings: string[] = [];
+    await pulumi.runtime.setMocks({
+        newResource(args) {
+            const state: Record<string, unknown> = { ...args.inputs };
+            if (args.type === "random:index/randomPassword:RandomPassword") {
+                state.result = `generated-${args.name}-Zq81`;
+            }
+            if (args.type === "command:remote:Command") {
+                state.stdout = "";
+                state.stderr = "";
+            }
+            return { id: `${args.name}-id`, state };
+        },
+        call(args) {
+            switch (args.token) {
+                case "vsphere:index/getVirtualMachine:getVirtualMachine":
+                    return TEMPLATE;
+                case "vsphere:index/getComputeCluster:getComputeCluster":
+                    return { id: "domain-c1", resourcePoolId: "resgroup-1" };
+                default:
+                    return { id: `${args.token.split(":").pop()}-${String(args.inputs.name)}` };
+            }
+        },
+    }, "pgha", stack, preview);
+
+    const { config, secretKeys } = engineConfig(stack, overrides);
+    pulumi.runtime.setAllConfig(config, secretKeys);
+
+    const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource: (req: any, cb: any) => unknown };
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, cb: any) => {
+        const type = req.getType();
+        const name = req.getName();
+        const parent = req.getParent();
+        const urn = `urn:pulumi:${stack}::pgha::${type}::${name}`;
+        resources.push({
+            type,
+            name,
+            urn,
+            inputs: req.getObject()?.toJavaScript() ?? {},
+            dependencies: req.getDependenciesList(),
+        });
+        void parent;
+        return register(req, cb);
+    };
+    const originalWarn = pulumi.log.warn;
+    (pulumi.log as { warn: typeof pulumi.log.warn }).warn = async (msg: string) => {
+        warnings.push(msg);
+    };
+
+    let program: Record<string, unknown>;
+    try {
+        program = await import("../index");
+    } finally {
+        (pulumi.log as { warn: typeof pulumi.log.warn }).warn = originalWarn;
+    }
+    const outputs: Record<string, unknown> = {};
+    const secretOutputs: Record<string, boolean> = {};
+    for (const [key, value] of Object.entries(program)) {
+        outputs[key] = await resolve(value);
+        secretOutputs[key] = pulumi.Output.isInstance(value) ? await pulumi.isSecret(value as pulumi.Output<unknown>) : false;
+    }
+    await new Promise((r) => setTimeout(r, 50));
+    return {
+        resources,
+        outputs,
+        secretOutputs,
+        warnings,
+        byName(name: string) {
+            const found = resources.find((r) => r.name === name);
+            if (!found) {
+                throw new Error(`no resource named ${name}; have ${resources.map((r) => r.name).join(", ")}`);
+            }
+            return found;
+        },
+        ofType(type: string) {
+            return resources.filter((r) => r.type === type);
+        },
+    };
+}
+
+/** The plain value of an Output (or a plain value), including secrets. */
+export function resolve<T>(value: T | pulumi.Output<T>): Promise<T> {
+    if (pulumi.Output.isInstance(value)) {
+        return new Promise((r) => (value as pulumi.Output<T>).apply((v) => r(v)));
+    }
+    return Promise.resolve(value as T);
+}

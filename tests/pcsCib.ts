@@ -1,0 +1,47 @@
+/** Builds a CIB file with the real pcs from the rendered commands, as cib-push.sh does on a node. */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { cibCommandLines } from "../components/cib";
+import { ClusterSpec } from "../components/config";
+
+export interface CibFile {
+    readonly dir: string;
+    readonly file: string;
+    cleanup(): void;
+}
+
+/** Environment for the Pacemaker CLI tools working on FILE instead of a live cluster. */
+export function cibEnv(file: string): NodeJS.ProcessEnv {
+    return { ...process.env, CIB_file: file };
+}
+
+/**
+ * An empty CIB (cibadmin --empty), optionally with node entries, then every rendered 0.10+ command
+ * applied through bash exactly as cib-push.sh evaluates the lines.
+ */
+export function buildCib(spec: ClusterSpec, withNodes = false, lines = cibCommandLines(spec, "0.10+")): CibFile {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgha-cib-"));
+    const file = path.join(dir, "cib.xml");
+    fs.writeFileSync(file, execFileSync("cibadmin", ["--empty"], { encoding: "utf8" }));
+    if (withNodes) {
+        spec.nodes.forEach((n, i) => {
+            execFileSync("cibadmin", ["--create", "-o", "nodes", "--xml-text", `<node id="${i + 1}" uname="${n.name}"/>`], { env: cibEnv(file) });
+        });
+    }
+    const script = `set -euo pipefail\nwhile IFS= read -r line; do eval "pcs -f \\"$CIB_FILE\\" $line" >/dev/null; done`;
+    execFileSync("bash", ["-c", script], { input: `${lines}\n`, env: { ...process.env, CIB_FILE: file }, stdio: ["pipe", "pipe", "pipe"] });
+    return { dir, file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** crm_verify -V on the file: its exit status and everything it printed. */
+export function crmVerify(file: string): { status: number; output: string } {
+    try {
+        const output = execFileSync("crm_verify", ["--xml-file", file, "-V"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+        return { status: 0, output };
+    } catch (e) {
+        const err = e as { status: number; stdout: string; stderr: string };
+        return { status: err.status, output: `${err.stdout}${err.stderr}` };
+    }
+}

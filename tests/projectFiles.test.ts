@@ -1,0 +1,42 @@
+/** Pulumi.yaml, the README and the program's key table describe the same configuration. */
+import * as fs from "fs";
+import * as yaml from "js-yaml";
+import * as path from "path";
+import { CONFIG_KEYS } from "../components/configKeys";
+import { ROOT, stackFileConfig } from "./fixtures";
+
+const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
+    name: string;
+    runtime: { name: string; options?: Record<string, unknown> };
+    description: string;
+    config: Record<string, { type: string; description: string; default?: unknown; secret?: boolean; items?: { type: string } }>;
+};
+
+test("the project is pgha on the nodejs runtime with TypeScript", () => {
+    expect(project.name).toBe("pgha");
+    expect(project.runtime).toEqual({ name: "nodejs", options: { typescript: true } });
+    expect(project.description.length).toBeGreaterThan(40);
+});
+
+test("Pulumi.yaml declares exactly the program's keys, with their types, defaults and descriptions", () => {
+    expect(Object.keys(project.config)).toEqual(CONFIG_KEYS.map((k) => k.name));
+    for (const key of CONFIG_KEYS) {
+        const declared = project.config[key.name];
+        expect({ name: key.name, type: declared.type, default: declared.default, secret: declared.secret ?? false, description: declared.description })
+            .toEqual({ name: key.name, type: key.type, default: key.default, secret: key.secret ?? false, description: key.description });
+    }
+});
+
+test("the README documents every key", () => {
+    const readme = fs.readFileSync(path.join(ROOT, "README.md"), "utf8");
+    for (const key of CONFIG_KEYS) {
+        expect(readme).toContain(`\`pgha:${key.name}\``);
+    }
+});
+
+test.each(["dev", "lab"])("Pulumi.%s.yaml sets only declared pgha keys", (stack) => {
+    const names = CONFIG_KEYS.map((k) => `pgha:${k.name}`);
+    for (const key of Object.keys(stackFileConfig(stack)).filter((k) => k.startsWith("pgha:"))) {
+        expect(names).toContain(key);
+    }
+});

@@ -1,0 +1,30 @@
+/** Every node script passes shellcheck (with the repository's .shellcheckrc). */
+import { execFileSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT } from "./fixtures";
+
+const scriptDirs = ["scripts", "lab"].map((d) => path.join(ROOT, d)).filter((d) => fs.existsSync(d));
+const scripts = scriptDirs.flatMap((dir) => fs.readdirSync(dir).filter((f) => f.endsWith(".sh")).map((f) => path.join(dir, f)));
+
+test("there are scripts to check", () => {
+    expect(scripts.length).toBeGreaterThanOrEqual(10);
+});
+
+test.each(scripts.map((s) => [path.relative(ROOT, s)]))("%s passes shellcheck", (script) => {
+    const result = (() => {
+        try {
+            execFileSync("shellcheck", ["--format=gcc", script], { cwd: ROOT, encoding: "utf8" });
+            return "";
+        } catch (e) {
+            return String((e as { stdout?: string }).stdout ?? e);
+        }
+    })();
+    expect(result).toBe("");
+});
+
+test("every node script is strict", () => {
+    for (const script of scripts.filter((s) => !/\/(lib|pglib)\.sh$/.test(s) && s.includes(`${path.sep}scripts${path.sep}`))) {
+        expect(fs.readFileSync(script, "utf8")).toMatch(/^set -euo pipefail$/m);
+    }
+});
