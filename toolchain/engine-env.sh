@@ -9,10 +9,11 @@
 # - PULUMI_HOME=<scratch-dir>/home, PULUMI_BACKEND_URL=file://<scratch-dir>/state
 # - PULUMI_CONFIG_PASSPHRASE=pgha-test unless it (or PULUMI_CONFIG_PASSPHRASE_FILE)
 #   is already set
-# - PULUMI_SKIP_UPDATE_CHECK=true, PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-# - with the cached build only (not a pulumi found on PATH): registers
-#   bin/pulumi-resource-command as plugin "resource command" in that PULUMI_HOME
-#   when the binary is there and the plugin is not installed yet.
+# - PULUMI_SKIP_UPDATE_CHECK=true
+# - with the cached build only (not a pulumi found on PATH, whose engine fetches
+#   its own plugins): PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true, and
+#   bin/pulumi-resource-command, when present, registered as plugin
+#   "resource command" in that PULUMI_HOME unless already installed there.
 # Returns non-zero (without exiting the calling shell) on failure.
 
 if ! (return 0 2>/dev/null); then
@@ -55,13 +56,17 @@ _pgha_engine_env() {
     export PULUMI_CONFIG_PASSPHRASE=pgha-test
   fi
   export PULUMI_SKIP_UPDATE_CHECK=true
-  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
 
-  # A pulumi found on PATH fetches its own plugins; only the cached build
-  # (recognised by its stamp) gets the locally built provider registered.
+  # A pulumi found on PATH fetches its own plugins (so plugin acquisition stays
+  # as the caller had it); only the cached build (recognised by its stamp) runs
+  # without downloads and gets the locally built provider registered.
+  if [[ ! -f "$bindir/../toolchain.stamp" ]]; then
+    return 0
+  fi
+  export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
   local provider="$bindir/pulumi-resource-command"
   local plugin_dir="$PULUMI_HOME/plugins/resource-command-v${PGHA_PULUMI_COMMAND_VERSION}"
-  if [[ -f "$bindir/../toolchain.stamp" && -x "$provider" && ! -d "$plugin_dir" ]]; then
+  if [[ -x "$provider" && ! -d "$plugin_dir" ]]; then
     if ! "$bindir/pulumi" plugin install resource command "$PGHA_PULUMI_COMMAND_VERSION" \
       --file "$provider" >>"$log" 2>&1; then
       echo "engine-env.sh: registering $provider failed (see $log)" >&2

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs what the tests need on a Debian 12 machine, skipping what is already there: Debian's
+# Pacemaker/pcs/corosync/resource-agents/fence-agents (real tools for the CIB and scheduler tests),
+# the shellcheck linter, the npm dependencies, and the Pulumi engine (built once into a cache outside the repo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(pacemaker pacemaker-cli-utils pcs corosync resource-agents fence-agents shellcheck)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]} > 0)); then
+    if ((EUID != 0)); then
+        echo "setup: missing Debian packages ${missing[*]}; run as root (or install them) first" >&2
+        exit 1
+    fi
+    echo "setup: installing ${missing[*]}"
+    DEBIAN_FRONTEND=noninteractive apt-get update -q
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+fi
+
+if [[ ! -d node_modules/@pulumi/pulumi || package.json -nt node_modules/.package-lock.json ]]; then
+    echo "setup: npm install"
+    npm install --no-audit --no-fund
+fi
