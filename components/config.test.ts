@@ -81,6 +81,7 @@ describe("parseConfig refuses malformed configuration, naming the key", () => {
     test("fencing without a user", () => expectProblem({ fenceUser: "" }, "fenceUser", /required when fencing is on/));
     test("fencing without a password", () => expectProblem({ fencePassword: undefined }, "fencePassword", /required when fencing is on/));
     test("fencing without a vCenter", () => expectProblem({ vsphereServer: undefined }, "fenceVcenterAddress", /required when fencing is on/));
+    test("a password stored in plain text", () => expectProblem({ postgresPassword: "plain" }, "postgresPassword", /plain text; set it as a secret/));
     test("no SSH key", () => expectProblem({ sshPrivateKey: undefined }, "sshPrivateKey", /required/));
     test("a bad CIDR", () => expectProblem({ allowedClientCidrs: ["10.0.0.0"] }, "allowedClientCidrs", /not a CIDR/));
     test("replication as postgres", () => expectProblem({ replicationUser: "postgres" }, "replicationUser", /other than postgres/));

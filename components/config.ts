@@ -125,6 +125,17 @@ const SHA256 = /^[0-9a-f]{64}$/;
 const ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
 const NIC = /^[a-zA-Z0-9_.:-]{1,15}$/;
 
+/** Marks a secret key whose value the stack holds in plain text. */
+const PLAINTEXT_SECRET = Symbol("plaintext secret");
+
+/** Whether the engine passed `fullKey` as a secret (set with --secret). */
+function isSecretInStack(fullKey: string): boolean {
+    // The SDK exports this check from its runtime module without a type declaration.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret?: (k: string) => boolean };
+    return runtimeConfig.isConfigSecret ? runtimeConfig.isConfigSecret(fullKey) : true;
+}
+
 /** Reads every declared key from a Pulumi config bag, applying the table's defaults. */
 export function readRawConfig(config: pulumi.Config): RawConfig {
     const raw: Record<string, unknown> = {};
@@ -136,8 +147,12 @@ export function readRawConfig(config: pulumi.Config): RawConfig {
 
 function readKey(config: pulumi.Config, key: ConfigKey): unknown {
     if (key.secret) {
-        // getSecret returns an Output even when unset; presence is known synchronously from get().
-        return config.get(key.name) === undefined ? undefined : config.requireSecret(key.name);
+        // Presence is known synchronously from get(); "" is the declared default of optional secrets.
+        const value = config.get(key.name);
+        if (value === undefined || value === "") {
+            return undefined;
+        }
+        return isSecretInStack(`${config.name}:${key.name}`) ? config.requireSecret(key.name) : PLAINTEXT_SECRET;
     }
     switch (key.type) {
         case "string":
@@ -212,7 +227,7 @@ export function parseConfig(raw: RawConfig): ClusterSpec {
             return undefined;
         }
         if (!pulumi.Output.isInstance(value)) {
-            fail(key, `must be set as a secret: pulumi config set --secret pgha:${key} ...`);
+            fail(key, `is stored in plain text; set it as a secret: pulumi config set --secret pgha:${key} ...`);
             return undefined;
         }
         return value as pulumi.Output<string>;
@@ -416,6 +431,11 @@ export function parseConfig(raw: RawConfig): ClusterSpec {
         fencing = { enabled: true, vcenterAddress, user, sslInsecure: bool("fenceSslInsecure") };
     }
 
+    const passwords = {
+        haclusterPassword: secret("haclusterPassword"),
+        postgresPassword: secret("postgresPassword"),
+        replicationPassword: secret("replicationPassword"),
+    };
     const os = { firewall: bool("firewall"), selinux: oneOf<SelinuxMode>("selinux", ["enforcing", "permissive", "disabled"]), yumBaseUrl, epelBaseUrl };
 
     if (problems.length > 0) {
@@ -447,9 +467,7 @@ export function parseConfig(raw: RawConfig): ClusterSpec {
         fencing,
         secrets: {
             sshPrivateKey: sshPrivateKey as pulumi.Output<string>,
-            haclusterPassword: secret("haclusterPassword"),
-            postgresPassword: secret("postgresPassword"),
-            replicationPassword: secret("replicationPassword"),
+            ...passwords,
             fencePassword,
         },
     };

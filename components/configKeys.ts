@@ -9,8 +9,13 @@ export interface ConfigKey {
     /** Key name without the `pgha:` namespace. */
     readonly name: string;
     readonly type: ConfigKeyType;
-    /** Set with `pulumi config set --secret`; read with getSecret and never logged. */
+    /**
+     * Set with `pulumi config set --secret`; read as a secret, plain-text values refused. Pulumi.yaml marks
+     * only required secrets `secret: true`: the engine refuses a default ("") for such keys.
+     */
     readonly secret?: boolean;
+    /** Element type of an array key. */
+    readonly items?: "string" | "object";
     /** Default used when the stack does not set the key; absent for required keys and optional secrets. */
     readonly default?: string | number | boolean | readonly unknown[];
     readonly description: string;
@@ -19,12 +24,12 @@ export interface ConfigKey {
 export const CONFIG_KEYS: readonly ConfigKey[] = [
     // Topology
     { name: "hostMode", type: "string", default: "vsphere", description: "How hosts come to exist: `vsphere` clones a VM per node from a template; `existing` adopts hosts already running at the node IPs (no VM is created)." },
-    { name: "nodes", type: "array", description: "Cluster nodes, a list of `{name, ip}` (optional `vmName`, the VM's name in vCenter, used for fencing; default: the node name). Names become hostnames and Pacemaker node names; the first node is the initial primary. At least 2, 3 recommended." },
+    { name: "nodes", type: "array", items: "object", description: "Cluster nodes, a list of `{name, ip}` (optional `vmName`, the VM's name in vCenter, used for fencing; default: the node name). Names become hostnames and Pacemaker node names; the first node is the initial primary. At least 2, 3 recommended." },
     { name: "vipMaster", type: "string", description: "Read-write virtual IP (vip-master); follows the primary. Must be in the nodes' subnet." },
     { name: "vipSlave", type: "string", description: "Read-only virtual IP (vip-slave); follows the sync standby, falls back to the primary. Must be in the nodes' subnet." },
     { name: "prefixLength", type: "integer", default: 24, description: "Prefix length of the nodes' subnet (24 = 255.255.255.0); node IPs and VIPs must share it." },
     { name: "gateway", type: "string", default: "", description: "Default gateway given to cloned VMs (required in vsphere mode)." },
-    { name: "dnsServers", type: "array", default: [], description: "DNS servers given to cloned VMs." },
+    { name: "dnsServers", type: "array", items: "string", default: [], description: "DNS servers given to cloned VMs." },
     { name: "domain", type: "string", default: "localdomain", description: "DNS domain given to cloned VMs." },
     { name: "nic", type: "string", default: "ens33", description: "Network interface on the nodes that carries the node IP and the VIPs." },
     { name: "clusterName", type: "string", default: "pgcluster", description: "Pacemaker/Corosync cluster name." },
@@ -62,16 +67,16 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     { name: "postgresGid", type: "integer", default: 666, description: "gid of the postgres group." },
     { name: "walKeepSizeMb", type: "integer", default: 10240, description: "wal_keep_size in MB (the runbook's 10240)." },
     { name: "replicationUser", type: "string", default: "replicator", description: "Replication role created with REPLICATION LOGIN; its password comes from replicationPassword." },
-    { name: "allowedClientCidrs", type: "array", default: [], description: "CIDRs allowed to connect to PostgreSQL (scram-sha-256) besides the nodes; empty: the nodes' subnet." },
+    { name: "allowedClientCidrs", type: "array", items: "string", default: [], description: "CIDRs allowed to connect to PostgreSQL (scram-sha-256) besides the nodes; empty: the nodes' subnet." },
     // Resource agents
     { name: "resourceAgentsVersion", type: "string", default: "4.12.0", description: "resource-agents version built from source on EL hosts (the distribution's agents on EL7 do not support PostgreSQL 12+). Debian 12 hosts use the distribution's package (4.12.0)." },
     { name: "resourceAgentsUrl", type: "string", default: "https://github.com/ClusterLabs/resource-agents/archive/refs/tags/v4.12.0.tar.gz", description: "URL of the resource-agents source tarball; it must unpack to resource-agents-<version>/." },
     { name: "resourceAgentsSha256", type: "string", default: "", description: "SHA-256 of the resource-agents tarball; required unless allowUnverifiedDownloads is true." },
     { name: "allowUnverifiedDownloads", type: "boolean", default: false, description: "Opt-out: build from tarballs whose sha256 is not configured. Not for production." },
     // Passwords (generated with random.RandomPassword when not set)
-    { name: "haclusterPassword", type: "string", secret: true, description: "Password of the hacluster user (pcsd authentication). Optional: generated when not set, exported as a secret output." },
-    { name: "postgresPassword", type: "string", secret: true, description: "Password of the postgres superuser. Optional: generated when not set, exported as a secret output." },
-    { name: "replicationPassword", type: "string", secret: true, description: "Password of the replication role. Optional: generated when not set, exported as a secret output." },
+    { name: "haclusterPassword", type: "string", secret: true, default: "", description: "Password of the hacluster user (pcsd authentication). Optional: generated when not set, exported as a secret output." },
+    { name: "postgresPassword", type: "string", secret: true, default: "", description: "Password of the postgres superuser. Optional: generated when not set, exported as a secret output." },
+    { name: "replicationPassword", type: "string", secret: true, default: "", description: "Password of the replication role. Optional: generated when not set, exported as a secret output." },
     // Pacemaker resources
     { name: "repMode", type: "string", default: "sync", description: "pgsql agent rep_mode: `sync` (one synchronous standby, no acknowledged commit lost on failover) or `async`." },
     { name: "pgsqlMonitorIntervalSeconds", type: "integer", default: 11, description: "Monitor interval of unpromoted pgsql instances (the runbook's 11s)." },
@@ -87,7 +92,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     { name: "fencingEnabled", type: "boolean", default: true, description: "Fence failed nodes with fence_vmware_rest before recovery. Turning it off allows split brain; the program warns at preview and up." },
     { name: "fenceVcenterAddress", type: "string", default: "", description: "vCenter address for fence_vmware_rest; empty: the vsphere provider's vsphere:vsphereServer." },
     { name: "fenceUser", type: "string", default: "", description: "vCenter user for fencing (needs only power operations on the cluster's VMs); required when fencing is on." },
-    { name: "fencePassword", type: "string", secret: true, description: "Password of fenceUser; required when fencing is on. Kept in a root-only file on each node that the fence device reads through password_script, never in the CIB." },
+    { name: "fencePassword", type: "string", secret: true, default: "", description: "Password of fenceUser; required when fencing is on. Kept in a root-only file on each node that the fence device reads through password_script, never in the CIB." },
     { name: "fenceSslInsecure", type: "boolean", default: false, description: "Skip TLS certificate verification of vCenter for fencing (self-signed certificates)." },
 ];
 

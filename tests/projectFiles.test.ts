@@ -22,8 +22,8 @@ test("Pulumi.yaml declares exactly the program's keys, with their types, default
     expect(Object.keys(project.config)).toEqual(CONFIG_KEYS.map((k) => k.name));
     for (const key of CONFIG_KEYS) {
         const declared = project.config[key.name];
-        expect({ name: key.name, type: declared.type, default: declared.default, secret: declared.secret ?? false, description: declared.description })
-            .toEqual({ name: key.name, type: key.type, default: key.default, secret: key.secret ?? false, description: key.description });
+        expect({ name: key.name, type: declared.type, items: declared.items?.type, default: declared.default, secret: declared.secret ?? false, description: declared.description })
+            .toEqual({ name: key.name, type: key.type, items: key.items, default: key.default, secret: (key.secret ?? false) && key.default === undefined, description: key.description });
     }
 });
 
