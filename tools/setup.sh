@@ -24,3 +24,6 @@ if [[ ! -d node_modules/@pulumi/pulumi || package.json -nt node_modules/.package
     echo "setup: npm install"
     npm install --no-audit --no-fund
 fi
+
+# The Pulumi engine for the engine tests: reused from the cache (or a compatible pulumi on PATH) when present.
+bash toolchain/pulumi-toolchain.sh >/dev/null

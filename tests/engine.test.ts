@@ -1,0 +1,73 @@
+/**
+ * The program under the real Pulumi engine (CLI and Node.js language host built by toolchain/): the engine
+ * accepts Pulumi.yaml's declarations, runs the TypeScript program, applies the validation, and registers
+ * the components. Passwords are set in config, so no random provider is needed.
+ *
+ * The command provider cannot be built on machines whose Go proxy does not serve it (see toolchain/README.md):
+ * there, preview must stop exactly at that provider and nowhere earlier; where it is installed, preview
+ * must succeed and list every step.
+ */
+import { EngineWorkspace } from "./engine";
+import { TEST_SECRETS } from "./fixtures";
+
+const PASSWORDS = {
+    "pgha:haclusterPassword": "EngineTestHacluster1",
+    "pgha:postgresPassword": "EngineTestPostgres1",
+    "pgha:replicationPassword": "EngineTestReplication1",
+};
+
+let engine: EngineWorkspace;
+beforeAll(() => {
+    engine = new EngineWorkspace();
+    engine.createStack("enginetest", "lab", { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, ...PASSWORDS });
+    engine.createStack("badconfig", "lab", { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, ...PASSWORDS }, { "pgha:vipSlave": "10.250.77.14" });
+});
+afterAll(() => engine?.cleanup());
+
+test("the engine is the toolchain's", () => {
+    const version = engine.run(["pulumi", "version"]);
+    expect(version.status).toBe(0);
+    expect(version.output.trim()).toMatch(/^v3\.\d+\.\d+/);
+});
+
+test("a bad configuration makes preview fail with the validation message and a non-zero exit", () => {
+    const preview = engine.run(["pulumi", "preview", "--non-interactive", "--stack", "badconfig"]);
+    expect(preview.status).not.toBe(0);
+    expect(preview.output).toContain("pgha:vipSlave: equals pgha:vipMaster (10.250.77.14)");
+    expect(preview.output).not.toMatch(/PgNode|remote:Command/);
+});
+
+test("preview of the existing-hosts stack runs the program and registers its components for three nodes", () => {
+    const preview = engine.run(["pulumi", "preview", "--non-interactive", "--diff", "--stack", "enginetest"]);
+    for (const component of ["PgNode::pglab1", "PgNode::pglab2", "PgNode::pglab3", "PacemakerCluster::pgcluster", "PgsqlMasterSlave::pgsql", "VipPair::vips"]) {
+        expect(preview.output).toContain(`pgha:index:${component}`);
+    }
+    // Stack outputs as the engine shows them: endpoints in clear, connection strings and passwords secret.
+    expect(preview.output).toMatch(/masterConnectionString\s*: \[secret\]/);
+    expect(preview.output).toMatch(/slaveConnectionString\s*: \[secret\]/);
+    expect(preview.output).toMatch(/postgresPassword\s*: \[secret\]/);
+    expect(preview.output).toMatch(/host: "10\.250\.77\.14"/);
+    expect(preview.output).toContain("pgha:fencingEnabled is false");
+    expect(preview.output).not.toContain("random:index/randomPassword");
+    for (const secret of [...Object.values(PASSWORDS), "TESTKEYs3cr3t"]) {
+        expect(preview.output).not.toContain(secret);
+    }
+    const plugins = engine.run(["pulumi", "plugin", "ls"]).output;
+    if (/\bcommand\b/.test(plugins)) {
+        expect(preview.status).toBe(0);
+        for (const node of ["pglab1", "pglab2", "pglab3"]) {
+            for (const step of ["os-prep", "resource-agents", "postgresql", "pcsd"]) {
+                expect(preview.output).toContain(`command:remote:Command::${node}-${step}`);
+            }
+        }
+        expect(preview.output).toContain("command:remote:Command::vips-cib-push");
+    } else {
+        // Everything up to the first remote step ran; the only error is the missing command provider.
+        expect(preview.status).not.toBe(0);
+        const errors = preview.output.split("\n").filter((l) => /\berror:/.test(l));
+        expect(errors.length).toBeGreaterThan(0);
+        for (const line of errors) {
+            expect(line).toMatch(/no resource plugin 'pulumi-resource-command' found/);
+        }
+    }
+});
