@@ -3,7 +3,10 @@
  * and the inputs of each script under scripts/.
  */
 import { ClusterSpec, NodeSpec } from "./config";
-import { ScriptValue } from "./shell";
+import { ScriptValue, standaloneScript } from "./shell";
+
+/** Where the operators' rejoin tool (scripts/rejoin-node.sh) is installed on every node. */
+export const REJOIN_TOOL_PATH = "/usr/local/sbin/pgha-rejoin-node";
 
 export type ScriptVars = Readonly<Record<string, ScriptValue>>;
 
@@ -25,12 +28,12 @@ export function firewallPorts(spec: ClusterSpec): string[] {
     return ["2224/tcp", "3121/tcp", "5404-5406/udp", "21064/tcp", `${spec.postgresql.port}/tcp`];
 }
 
-const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "fence-agents-vmware-rest", "psmisc", "policycoreutils-python", "curl", "rsync", "tar", "bzip2", "perl"];
+const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "fence-agents-vmware-rest", "psmisc", "policycoreutils-python", "curl", "tar", "bzip2", "perl"];
 const EL_RA_BUILD = ["autoconf", "automake", "libtool", "make", "gcc-c++", "glib2-devel", "libxslt", "docbook-style-xsl", "python3"];
 const EL_PG_BUILD = ["gcc", "readline-devel", "zlib-devel", "openssl-devel", "libxml2-devel", "libxslt-devel", "pam-devel", "perl-ExtUtils-Embed", "bison", "flex"];
 const EL_PG_DOCS = ["docbook-dtds", "docbook-style-xsl", "libxslt"];
-const DEBIAN_CLUSTER = ["pacemaker", "pcs", "corosync", "resource-agents", "fence-agents", "psmisc", "curl", "rsync", "perl"];
-const DEBIAN_PG_BUILD = ["build-essential", "libreadline-dev", "zlib1g-dev", "libssl-dev", "libxml2-dev", "libxslt1-dev", "libpam0g-dev", "bison", "flex", "bzip2"];
+const DEBIAN_CLUSTER = ["pacemaker", "pcs", "corosync", "resource-agents", "fence-agents", "psmisc", "perl"];
+const DEBIAN_PG_BUILD = ["curl", "build-essential", "libreadline-dev", "zlib1g-dev", "libssl-dev", "libxml2-dev", "libxslt1-dev", "libpam0g-dev", "bison", "flex", "bzip2"];
 const DEBIAN_PG_DOCS = ["docbook-xml", "docbook-xsl", "xsltproc"];
 
 /** Packages os-prep installs on EL hosts (the runbook's list, plus the VMware REST fence agent). */
@@ -40,11 +43,16 @@ export function elPackages(spec: ClusterSpec): string[] {
     return unique([...EL_CLUSTER, ...EL_RA_BUILD, ...build]);
 }
 
-/** Packages os-prep installs on Debian hosts; PostgreSQL packages come with the postgresql step. */
+/** Packages os-prep installs on Debian hosts; PostgreSQL packages come with the postgresql step (debianPostgresqlPackages). */
 export function debianPackages(spec: ClusterSpec): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...DEBIAN_PG_BUILD, ...(pg.buildDocs ? DEBIAN_PG_DOCS : [])] : [];
     return unique([...DEBIAN_CLUSTER, ...build]);
+}
+
+/** PostgreSQL packages the postgresql step installs on Debian hosts in package mode. */
+export function debianPostgresqlPackages(spec: ClusterSpec): string[] {
+    return spec.postgresql.install === "package" ? [`postgresql-${spec.postgresql.major}`, "postgresql-contrib"] : [];
 }
 
 function unique(values: string[]): string[] {
@@ -85,5 +93,8 @@ export function postgresqlVars(spec: ClusterSpec): ScriptVars {
         PG_BUILD_DOCS: pg.buildDocs,
         PG_UID: pg.uid,
         PG_GID: pg.gid,
+        DEBIAN_PG_PACKAGES: debianPostgresqlPackages(spec),
+        REJOIN_TOOL_PATH,
+        REJOIN_TOOL: standaloneScript("rejoin-node.sh"),
     };
 }

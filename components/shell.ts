@@ -30,6 +30,11 @@ function readScript(name: string): string {
     return text;
 }
 
+/** A standalone executable of script `name` for the nodes: a bash shebang, lib.sh, the script. */
+export function standaloneScript(name: string): string {
+    return ["#!/usr/bin/env bash", `# Installed by pgha from scripts/${name}.`, readScript("lib.sh"), readScript(name)].join("\n");
+}
+
 /**
  * The command for script `name` with `vars` (names without the PGHA_ prefix). The script runs under bash
  * with lib.sh and the named `libraries` loaded; when the SSH user is not root it runs through `sudo -n`.

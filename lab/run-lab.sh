@@ -26,7 +26,7 @@ engine_env() {
     done
 }
 # An installed pulumi (no toolchain stamp) fetches plugins itself; the toolchain's build has only what was built.
-engine_has_command_provider() { [[ ! -f $PGHA_PULUMI_BIN/../toolchain.stamp ]] || pulumi plugin ls 2>/dev/null | grep -qw command; }
+engine_has_command_provider() { [[ ! -f $PGHA_PULUMI_BIN/../toolchain.stamp ]] || grep -qw command <<<"$(pulumi plugin ls 2>/dev/null)"; }
 
 if ((EUID != 0)); then
     echo "run-lab: needs root (network namespaces, bridge, mounts): sudo npm run lab" >&2

@@ -100,7 +100,9 @@ export async function runSteps(steps: Step[], privateKey: string, log: (line: st
                 const t0 = Date.now();
                 log(`${step.name}: running on ${step.host}`);
                 const output = await runOnNode(step, keyFile);
-                const changes = Number(/done, (\d+) change\(s\)\s*$/.exec(output.trim())?.[1] ?? NaN);
+                // stdout and stderr interleave: take the summary line wherever it landed.
+                const summaries = [...output.matchAll(/^pgha\[[^\]]*\]: done, (\d+) change\(s\)$/gm)];
+                const changes = Number(summaries.pop()?.[1] ?? NaN);
                 const result = { name: step.name, seconds: (Date.now() - t0) / 1000, changes, output };
                 log(`${step.name}: ${Number.isNaN(changes) ? "?" : changes} change(s), ${result.seconds.toFixed(1)} s`);
                 results.push(result);

@@ -34,7 +34,7 @@ pgha_install_packages() {
     shift
     for p in "$@"; do
         if [[ $family == debian ]]; then
-            dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+            [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == 'install ok installed' ]] || missing+=("$p")
         else
             rpm -q --whatprovides "$p" >/dev/null 2>&1 || missing+=("$p")
         fi
@@ -155,7 +155,8 @@ pgha_pcs_dialect() {
 }
 
 # True when Pacemaker's CIB already defines the pgsql resource (the database is then the cluster's).
-pgha_pgsql_managed() { cibadmin -Q -o resources 2>/dev/null | grep -q '<primitive[^>]* id="pgsql"'; }
+# (No `| grep -q` here or elsewhere: with pipefail, grep's early exit fails the pipeline by SIGPIPE.)
+pgha_pgsql_managed() { crm_resource --resource pgsql --query-xml >/dev/null 2>&1; }
 
 # Prints one line read from stdin (a secret: capture it with $(...), never log it).
 pgha_read_secret() {

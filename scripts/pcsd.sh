@@ -19,6 +19,18 @@ if [[ $current_hash != \$* ]] ||
 fi
 unset password
 
+# Debian's corosync package ships a single-node cluster "debian" (node1 at 127.0.0.1) and starts it; while
+# that file is there pcs authenticates towards node1 and `pcs cluster setup` fails. Remove it (and stop
+# what it started) only while it is the unmodified package default.
+conf=/etc/corosync/corosync.conf
+if [[ -f $conf ]] && command -v dpkg-query >/dev/null; then
+    default_md5=$(dpkg-query -W -f='${Conffiles}\n' corosync 2>/dev/null | awk -v f="$conf" '$1 == f {print $2}')
+    if [[ -n $default_md5 && $(md5sum <"$conf" | cut -d' ' -f1) == "$default_md5" ]]; then
+        pcs cluster destroy --force >/dev/null
+        pgha_changed "removed the distribution's default single-node cluster"
+    fi
+fi
+
 if ! systemctl is-enabled --quiet pcsd 2>/dev/null; then
     systemctl enable pcsd
     pgha_changed "enabled pcsd"

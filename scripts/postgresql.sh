@@ -7,6 +7,7 @@
 #   package: the distribution's packages (Debian postgresql-<major>, EL PGDG postgresql<major>-server).
 # Inputs: PGHA_PG_INSTALL PGHA_PG_VERSION PGHA_PG_MAJOR PGHA_PG_PREFIX PGHA_PGDATA PGHA_PG_ARCHIVE_DIR
 #         PGHA_PG_PORT PGHA_PG_URL PGHA_PG_SHA256 PGHA_PG_BUILD_DOCS PGHA_PG_UID PGHA_PG_GID
+#         PGHA_DEBIAN_PG_PACKAGES PGHA_REJOIN_TOOL_PATH PGHA_REJOIN_TOOL (the operators' rejoin tool, installed here)
 set -euo pipefail
 # shellcheck source=lib.sh
 [[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
@@ -19,9 +20,10 @@ installed_version() { "$bindir/postgres" --version 2>/dev/null | awk '{print $NF
 if [[ $PGHA_PG_INSTALL == package ]]; then
     if [[ $family == debian ]]; then
         # The Debian package creates a "main" cluster it starts itself; the cluster manages its own data dir.
-        pgha_install_packages debian "postgresql-$PGHA_PG_MAJOR" "postgresql-contrib" rsync
+        # shellcheck disable=SC2086 # a word list
+        pgha_install_packages debian $PGHA_DEBIAN_PG_PACKAGES
     else
-        pgha_install_packages el "postgresql$PGHA_PG_MAJOR-server" "postgresql$PGHA_PG_MAJOR-contrib" rsync
+        pgha_install_packages el "postgresql$PGHA_PG_MAJOR-server" "postgresql$PGHA_PG_MAJOR-contrib"
     fi
     [[ $(installed_version) == "$PGHA_PG_MAJOR".* ]] || pgha_die "no PostgreSQL $PGHA_PG_MAJOR at $bindir (check pgha:postgresqlPrefix)"
     id postgres >/dev/null 2>&1 || pgha_die "the package did not create the postgres user"
@@ -61,7 +63,7 @@ else
 fi
 
 pg_group=$(id -gn postgres)
-pgha_dir "${PGHA_PGDATA%/*}" 0755 root:root
+[[ -d ${PGHA_PGDATA%/*} ]] || { mkdir -p "${PGHA_PGDATA%/*}"; pgha_changed "created ${PGHA_PGDATA%/*}"; }
 pgha_dir "$PGHA_PGDATA" 0700 "postgres:$pg_group"
 pgha_dir "$PGHA_PG_ARCHIVE_DIR" 0700 "postgres:$pg_group"
 # The pgsql agent's tmpdir (PGSQL.lock, recovery.conf) and the replication passfile live here.
@@ -81,5 +83,7 @@ EOF
 profile="$home/.bash_profile"
 [[ -e $profile ]] || { install -m 0644 -o postgres -g "$pg_group" /dev/null "$profile"; pgha_changed "created $profile"; }
 pgha_put_block "$profile" environment <<<'[ -f ~/.pgha_profile ] && . ~/.pgha_profile'
+
+printf '%s\n' "$PGHA_REJOIN_TOOL" | pgha_put_file "$PGHA_REJOIN_TOOL_PATH" 0755 root:root
 
 pgha_summary

@@ -18,7 +18,7 @@ repair_promotion_score() {
     # shellcheck disable=SC2016 # literal shell text in the agent library
     local broken='${HA_SBIN_DIR}/crm_attribute -p $@' fixed='${HA_SBIN_DIR}/crm_attribute -p "${OCF_RESOURCE_INSTANCE}" "$@"'
     if grep -qF -- "$broken" "$shellfuncs"; then
-        sed -i "s|$(printf '%s' "$broken" | sed 's/[$.*[\]^/|]/\\&/g')|$(printf '%s' "$fixed" | sed 's/[$&/|]/\\&/g')|" "$shellfuncs"
+        PGHA_FROM=$broken PGHA_TO=$fixed perl -pi -e 's/\Q$ENV{PGHA_FROM}\E/$ENV{PGHA_TO}/' "$shellfuncs"
         grep -qF -- "$fixed" "$shellfuncs" || pgha_die "could not repair ocf_promotion_score in $shellfuncs"
         pgha_changed "repaired ocf_promotion_score in $shellfuncs"
     fi

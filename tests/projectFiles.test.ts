@@ -3,7 +3,10 @@ import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
 import { CONFIG_KEYS } from "../components/configKeys";
-import { ROOT, stackFileConfig } from "./fixtures";
+import { parseConfig } from "../components/config";
+import { debianPackages, debianPostgresqlPackages } from "../components/hostPrep";
+import { rawConfig, ROOT, stackFileConfig } from "./fixtures";
+import { labEnv } from "./lab";
 
 const project = yaml.load(fs.readFileSync(path.join(ROOT, "Pulumi.yaml"), "utf8")) as {
     name: string;
@@ -38,5 +41,13 @@ test.each(["dev", "lab"])("Pulumi.%s.yaml sets only declared pgha keys", (stack)
     const names = CONFIG_KEYS.map((k) => `pgha:${k.name}`);
     for (const key of Object.keys(stackFileConfig(stack)).filter((k) => k.startsWith("pgha:"))) {
         expect(names).toContain(key);
+    }
+});
+
+test("the lab installs on the host every Debian package os-prep and the postgresql step want on the lab nodes", () => {
+    const spec = parseConfig(rawConfig("lab"));
+    const labPackages = labEnv().PGHA_LAB_PACKAGES.split(" ");
+    for (const p of [...debianPackages(spec), ...debianPostgresqlPackages(spec)]) {
+        expect(labPackages).toContain(p);
     }
 });

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 packages=(pacemaker pacemaker-cli-utils pcs corosync resource-agents fence-agents shellcheck)
 missing=()
 for p in "${packages[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == 'install ok installed' ]] || missing+=("$p")
 done
 if ((${#missing[@]} > 0)); then
     if ((EUID != 0)); then

@@ -1,0 +1,184 @@
+/**
+ * The runbook's failover drills (section 3) on the lab: a client commits numbered rows through vip-master
+ * while the primary is stopped, killed or powered off; the sync standby must take over with both VIPs, no
+ * acknowledged row may be lost, and the old primary is brought back with the shipped rejoin tool.
+ */
+import { Client } from "pg";
+import { REJOIN_TOOL_PATH } from "../components/hostPrep";
+import { lab, location, NODES, onNode, roles, sleep, VIP_MASTER, waitFor } from "./lab";
+
+export type Scenario = "pg_ctl stop" | "kill -9 postmaster" | "power off";
+export const SCENARIOS: Scenario[] = ["pg_ctl stop", "kill -9 postmaster", "power off"];
+
+export interface DrillResult {
+    readonly scenario: Scenario;
+    readonly oldPrimary: string;
+    readonly newPrimary: string;
+    /** From the last acknowledged row before the fault to the first one after it. */
+    readonly outageSeconds: number;
+    /** Acknowledged rows missing on the new primary. */
+    readonly rowsLost: number;
+    /** Rows whose commit was in flight at the fault (may or may not be there; not counted as lost). */
+    readonly inFlight: number;
+    readonly rejoinSeconds: number;
+}
+
+export interface DrillContext {
+    readonly postgresPassword: string;
+    readonly bindir: string;
+    readonly pgdata: string;
+}
+
+/** Commits numbered rows through vip-master as fast as it can, reconnecting after errors. */
+class Writer {
+    private next = 1;
+    private running = true;
+    private client?: Client;
+    readonly acked: { id: number; at: number }[] = [];
+    readonly uncertain: number[] = [];
+    private loop?: Promise<void>;
+
+    constructor(private readonly password: string, private readonly table: string) {}
+
+    start(): void {
+        this.loop = this.run();
+    }
+
+    private async connect(): Promise<Client> {
+        const client = new Client({
+            host: VIP_MASTER, port: 5432, user: "postgres", password: this.password, database: "postgres",
+            connectionTimeoutMillis: 2000, query_timeout: 3000, keepAlive: true, keepAliveInitialDelayMillis: 1000,
+        });
+        client.on("error", () => undefined);
+        await client.connect();
+        // A demoted or stale server must not take writes (target_session_attrs=read-write in the URI).
+        const readOnly = await client.query("select pg_is_in_recovery() as r");
+        if (readOnly.rows[0].r) {
+            await client.end();
+            throw new Error("connected to a standby");
+        }
+        return client;
+    }
+
+    private async run(): Promise<void> {
+        while (this.running) {
+            try {
+                this.client ??= await this.connect();
+            } catch {
+                this.client = undefined;
+                await sleep(200);
+                continue;
+            }
+            const id = this.next++;
+            try {
+                await this.client.query(`insert into ${this.table} (id) values ($1)`, [id]);
+                this.acked.push({ id, at: Date.now() });
+            } catch {
+                // Sent but not acknowledged: it may or may not have committed.
+                this.uncertain.push(id);
+                const old = this.client;
+                this.client = undefined;
+                void old.end().catch(() => undefined);
+                await sleep(200);
+            }
+        }
+        await this.client?.end().catch(() => undefined);
+    }
+
+    async stop(): Promise<void> {
+        this.running = false;
+        await this.loop;
+    }
+
+    lastAckBefore(t: number): number {
+        return [...this.acked].reverse().find((a) => a.at <= t)?.at ?? t;
+    }
+
+    firstAckAfter(t: number): number | undefined {
+        return this.acked.find((a) => a.at > t)?.at;
+    }
+}
+
+export async function sql(password: string, host: string, text: string, params: unknown[] = []): Promise<any[]> {
+    const client = new Client({ host, port: 5432, user: "postgres", password, database: "postgres", connectionTimeoutMillis: 5000 });
+    await client.connect();
+    try {
+        return (await client.query(text, params)).rows;
+    } finally {
+        await client.end();
+    }
+}
+
+function primaryOf(via: string): string | undefined {
+    const r = roles(via);
+    return Object.keys(r).find((n) => r[n] === "PRI");
+}
+
+function liveNode(except: string): string {
+    return NODES.find((n) => n !== except) as string;
+}
+
+/** Waits until `node` is no longer primary and another node is, with vip-master on it and vip-slave on a standby. */
+async function waitForFailover(oldPrimary: string): Promise<string> {
+    const via = liveNode(oldPrimary);
+    return waitFor(`a new primary after ${oldPrimary} failed`, 180, () => {
+        const r = roles(via);
+        const primary = Object.keys(r).find((n) => r[n] === "PRI" && n !== oldPrimary);
+        const standby = Object.keys(r).find((n) => r[n] === "HS:sync" || r[n] === "HS:async");
+        if (!primary || location(via, "vip-master") !== primary) {
+            return undefined;
+        }
+        const slaveAt = location(via, "vip-slave");
+        return slaveAt !== "" && slaveAt !== oldPrimary && (slaveAt === standby || slaveAt === primary) ? primary : undefined;
+    });
+}
+
+export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void): Promise<DrillResult> {
+    const oldPrimary = primaryOf(NODES[0]) ?? primaryOf(NODES[1]) as string;
+    const table = `drill_${scenario.replace(/[^a-z0-9]+/g, "_")}_${Date.now()}`;
+    await sql(ctx.postgresPassword, VIP_MASTER, `create table ${table} (id bigint primary key, at timestamptz default now())`);
+    const writer = new Writer(ctx.postgresPassword, table);
+    writer.start();
+    // Fault at a random point of the monitor cycle.
+    await sleep(3000 + Math.random() * 10_000);
+    const faultAt = Date.now();
+    log(`${scenario}: fault on ${oldPrimary}`);
+    switch (scenario) {
+        case "pg_ctl stop":
+            onNode(oldPrimary, `runuser -u postgres -- ${ctx.bindir}/pg_ctl -D ${ctx.pgdata} stop -m fast`);
+            break;
+        case "kill -9 postmaster":
+            onNode(oldPrimary, `kill -9 "$(head -n1 ${ctx.pgdata}/postmaster.pid)"`);
+            break;
+        case "power off":
+            lab("poweroff", oldPrimary);
+            break;
+    }
+    const newPrimary = await waitForFailover(oldPrimary);
+    await waitFor("writes through vip-master again", 120, () => (writer.firstAckAfter(faultAt) !== undefined ? true : undefined));
+    await sleep(2000);
+    await writer.stop();
+    const outageSeconds = ((writer.firstAckAfter(faultAt) as number) - writer.lastAckBefore(faultAt)) / 1000;
+
+    const present = new Set((await sql(ctx.postgresPassword, VIP_MASTER, `select id from ${table}`)).map((r) => Number(r.id)));
+    const rowsLost = writer.acked.filter((a) => !present.has(a.id)).length;
+    log(`${scenario}: ${newPrimary} promoted, outage ${outageSeconds.toFixed(1)} s, ${rowsLost} acknowledged row(s) lost`);
+
+    if (scenario === "power off") {
+        lab("poweron", oldPrimary);
+    }
+    const t0 = Date.now();
+    onNode(oldPrimary, REJOIN_TOOL_PATH);
+    const rejoinSeconds = (Date.now() - t0) / 1000;
+    await waitFor(`${oldPrimary} as a standby`, 120, () => (["HS:sync", "HS:async"].includes(roles(newPrimary)[oldPrimary]) ? true : undefined));
+    log(`${scenario}: ${oldPrimary} rejoined in ${rejoinSeconds.toFixed(1)} s`);
+    return { scenario, oldPrimary, newPrimary, outageSeconds, rowsLost, inFlight: writer.uncertain.length, rejoinSeconds };
+}
+
+export function formatTable(results: DrillResult[]): string {
+    const header = ["scenario", "old primary", "new primary", "outage s", "rows lost", "in flight", "rejoin s"];
+    const rows = results.map((r) => [r.scenario, r.oldPrimary, r.newPrimary, r.outageSeconds.toFixed(1), String(r.rowsLost), String(r.inFlight), r.rejoinSeconds.toFixed(1)]);
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+    const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
+    return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
+}

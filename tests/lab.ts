@@ -1,0 +1,98 @@
+/** Access to the namespace lab (lab/lab.sh, lab/lab.env) for the end-to-end test and the benchmark. */
+import { execFileSync, spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT } from "./fixtures";
+
+/** lab/lab.env as key/value pairs (plain KEY=VALUE lines by design). */
+export function labEnv(): Record<string, string> {
+    const env: Record<string, string> = {};
+    for (const line of fs.readFileSync(path.join(ROOT, "lab", "lab.env"), "utf8").split("\n")) {
+        const m = /^([A-Z0-9_a-z]+)=(?:"([^"]*)"|(\S*))/.exec(line);
+        if (m) {
+            env[m[1]] = m[2] ?? m[3];
+        }
+    }
+    return env;
+}
+
+const ENV = labEnv();
+export const LAB_DIR = process.env.PGHA_LAB_DIR ?? ENV.PGHA_LAB_DIR_DEFAULT;
+export const NODES = ENV.PGHA_LAB_NODES.split(" ");
+export const nodeIp = (node: string) => ENV[`PGHA_LAB_IP_${node}`];
+export const VIP_MASTER = ENV.PGHA_LAB_VIP_MASTER;
+export const VIP_SLAVE = ENV.PGHA_LAB_VIP_SLAVE;
+
+export function lab(...args: string[]): string {
+    return execFileSync("bash", [path.join(ROOT, "lab", "lab.sh"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+}
+
+/** Runs a shell command on a node as root over SSH with the lab key; returns stdout (throws on failure). */
+export function onNode(node: string, command: string, input?: string): string {
+    const result = spawnSync("ssh", [
+        "-i", path.join(LAB_DIR, "id_ed25519"), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
+        "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
+        `root@${nodeIp(node)}`, "--", command,
+    ], { encoding: "utf8", input, timeout: 600_000 });
+    if (result.status !== 0) {
+        throw new Error(`on ${node}: ${command}: exit ${result.status}\n${result.stdout}${result.stderr}`);
+    }
+    return result.stdout;
+}
+
+/** A random password of letters and digits. */
+export function password(): string {
+    return crypto.randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 24);
+}
+
+/** The lab stack's secrets: the lab's SSH key and fresh passwords. */
+export function labSecrets(): Record<string, string> {
+    return {
+        "pgha:sshPrivateKey": fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8"),
+        "pgha:haclusterPassword": password(),
+        "pgha:postgresPassword": password(),
+        "pgha:replicationPassword": password(),
+    };
+}
+
+/** pgsql-status of every node that answers, as seen from `via`. */
+export function roles(via: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const node of NODES) {
+        try {
+            out[node] = onNode(via, `crm_attribute -N ${node} -n pgsql-status -l reboot -G -q 2>/dev/null || true`).trim();
+        } catch {
+            out[node] = "";
+        }
+    }
+    return out;
+}
+
+/** The node a resource runs on, as seen from `via` ("" when stopped). */
+export function location(via: string, resource: string): string {
+    const out = onNode(via, `crm_resource --locate -r ${resource} 2>/dev/null || true`);
+    return /is running on: (\S+)/.exec(out)?.[1] ?? "";
+}
+
+export async function sleep(ms: number): Promise<void> {
+    await new Promise((r) => setTimeout(r, ms));
+}
+
+/** Polls `check` every 500 ms until it returns a value or `seconds` pass. */
+export async function waitFor<T>(what: string, seconds: number, check: () => T | undefined): Promise<T> {
+    const deadline = Date.now() + seconds * 1000;
+    let last: unknown;
+    while (Date.now() < deadline) {
+        try {
+            const value = check();
+            if (value !== undefined) {
+                return value;
+            }
+        } catch (e) {
+            last = e;
+        }
+        await sleep(500);
+    }
+    throw new Error(`timed out after ${seconds}s waiting for ${what}${last ? `: ${String(last)}` : ""}`);
+}
