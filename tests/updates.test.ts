@@ -1,0 +1,52 @@
+/**
+ * What an update re-runs. The command provider runs a step again exactly when its inputs (command,
+ * stdin, triggers, connection) change, so comparing the steps the program registers before and after a
+ * config change shows which steps `pulumi up` would run again.
+ */
+import type { Registered } from "./mockProgram";
+
+jest.mock("@pulumi/vsphere", () => jest.requireActual("./mockProgram").mockVsphereModule(), { virtual: true });
+
+async function register(overrides: Record<string, unknown> = {}): Promise<Registered[]> {
+    const registered: Registered[] = [];
+    await jest.isolateModulesAsync(async () => {
+        const { runProgram } = await import("./mockProgram");
+        await runProgram("dev", overrides, false, registered);
+    });
+    return registered;
+}
+
+/** Names of resources of `type` whose inputs differ between two runs. */
+function changed(before: Registered[], after: Registered[], type: string): string[] {
+    const inputs = (list: Registered[]) => new Map(list.filter((r) => r.type === type).map((r) => [r.name, JSON.stringify(r.inputs)]));
+    const a = inputs(before);
+    const b = inputs(after);
+    return [...new Set([...a.keys(), ...b.keys()])].filter((name) => a.get(name) !== b.get(name)).sort();
+}
+
+const COMMAND = "command:remote:Command";
+let baseline: Registered[];
+beforeAll(async () => {
+    baseline = await register();
+});
+
+test("with nothing changed, no step would run again", async () => {
+    const again = await register();
+    expect(again.filter((r) => r.type === COMMAND).length).toBeGreaterThan(15);
+    expect(changed(baseline, again, COMMAND)).toEqual([]);
+});
+
+test("changing a monitor interval re-runs only the CIB push", async () => {
+    expect(changed(baseline, await register({ "pgha:pgsqlMonitorIntervalSeconds": "15" }), COMMAND)).toEqual(["vips-cib-push"]);
+});
+
+test("changing a VM's size updates the VMs and re-runs no step", async () => {
+    const resized = await register({ "pgha:vmCpus": "4", "pgha:vmMemoryMiB": "4096" });
+    expect(changed(baseline, resized, COMMAND)).toEqual([]);
+    expect(changed(baseline, resized, "vsphere:index/virtualMachine:VirtualMachine")).toEqual(["pgtest1", "pgtest2", "pgtest3"]);
+});
+
+test("changing a database setting re-runs the database steps, not the host preparation or the cluster", async () => {
+    const steps = changed(baseline, await register({ "pgha:walKeepSizeMb": "2048" }), COMMAND);
+    expect(steps).toEqual(["pgtest1-pg-primary", "pgtest2-pg-standby", "pgtest3-pg-standby"]);
+});
