@@ -79,5 +79,17 @@ for fn in 'pg_ls_dir(text, boolean, boolean)' 'pg_stat_file(text, boolean)' 'pg_
         pgha_changed "grant $fn to $role"
     fi
 done
+# A freshly promoted primary updates its control file's timeline only at its next checkpoint, and pg_rewind
+# reads the timeline from there (PostgreSQL docs: run CHECKPOINT on a recently promoted source). The
+# rejoin tool calls this as the replication role; CHECKPOINT itself needs a superuser on PostgreSQL 14.
+checkpoint_fn="CREATE OR REPLACE FUNCTION public.pgha_checkpoint() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS \$fn\$BEGIN CHECKPOINT; END\$fn\$;"
+if [[ $(run_sql <<<"select count(*) from pg_proc where proname = 'pgha_checkpoint' and prosecdef and has_function_privilege($(pgha_sql_literal "$role"), oid, 'execute')") != 1 ]]; then
+    run_sql <<SQL
+$checkpoint_fn
+REVOKE ALL ON FUNCTION public.pgha_checkpoint() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.pgha_checkpoint() TO "$role";
+SQL
+    pgha_changed "pgha_checkpoint() for $role"
+fi
 unset postgres_password replication_password
 pgha_summary

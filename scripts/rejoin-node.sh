@@ -3,8 +3,9 @@
 # failover (the pgsql agent leaves PGSQL.lock there so that the node never starts as a second primary):
 #   1. starts the cluster stack on this node if it is not running (e.g. after a reboot);
 #   2. waits for another node to be the primary (pgsql-status PRI);
-#   3. with PostgreSQL stopped: removes standby.signal and rewinds the data directory from the new primary
-#      (pg_rewind); if that fails, moves the data directory aside and takes a fresh pg_basebackup;
+#   3. with PostgreSQL stopped: has the new primary checkpoint (so pg_rewind sees its new timeline), removes
+#      standby.signal and rewinds the data directory from it (pg_rewind); if that fails, moves the data
+#      directory aside and takes a fresh pg_basebackup;
 #   4. removes PGSQL.lock, cleans up the pgsql resource on this node, and waits until the node reports
 #      HS:async or HS:sync.
 # Everything it needs comes from the cluster configuration (pgdata, pgctl, repuser, port, tmpdir of the
@@ -62,6 +63,9 @@ if pg pg_ctl -D "$pgdata" status >/dev/null 2>&1; then
 fi
 
 source_conn="host=$primary port=$port user=$repuser dbname=postgres passfile=$passfile connect_timeout=10"
+# pg_rewind reads the source's timeline from its control file, which a fresh primary updates only at its
+# next checkpoint: force one first (pg-primary.sh created this function for the replication role).
+pg psql -X -q -w -c 'select public.pgha_checkpoint()' "$source_conn" >/dev/null
 rm -f "$pgdata/standby.signal"
 if pg pg_rewind --target-pgdata="$pgdata" --source-server="$source_conn" --progress >/tmp/pgha-rejoin-rewind.log 2>&1; then
     pgha_changed "pg_rewind of $pgdata from $primary"
