@@ -13,7 +13,7 @@ import { spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { Registered, runProgram } from "../tests/mockProgram";
+import { Registered, runProgram, unwrapSecrets } from "../tests/mockProgram";
 
 export interface Step {
     readonly name: string;
@@ -33,39 +33,24 @@ export interface StepResult {
     readonly output: string;
 }
 
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-
-function unwrap(value: any): any {
-    if (value && typeof value === "object" && SECRET_SIG in value) {
-        return unwrap(value.value);
-    }
-    if (Array.isArray(value)) {
-        return value.map(unwrap);
-    }
-    if (value && typeof value === "object") {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
-    }
-    return value;
-}
-
 /** The steps `stack` registers with `config` (pgha:* keys, secrets in plain text here, in memory only). */
 export async function programSteps(stack: string, config: Record<string, string>): Promise<{ steps: Step[]; privateKey: string; outputs: Record<string, unknown> }> {
     const run = await runProgram(stack, config);
     const commands = run.ofType("command:remote:Command");
     const names = new Set(commands.map((c) => c.name));
     const steps = commands.map((c: Registered) => {
-        const connection = unwrap(c.inputs.connection);
+        const connection = unwrapSecrets(c.inputs.connection);
         return {
             name: c.name,
             host: connection.host,
             port: connection.port ?? 22,
             user: connection.user ?? "root",
             command: c.inputs.create as string,
-            stdin: c.inputs.stdin === undefined ? undefined : unwrap(c.inputs.stdin),
+            stdin: c.inputs.stdin === undefined ? undefined : unwrapSecrets(c.inputs.stdin),
             dependsOn: c.dependencies.map((urn) => urn.split("::").pop() as string).filter((n) => names.has(n)),
         };
     });
-    const privateKey = unwrap(commands[0].inputs.connection).privateKey as string;
+    const privateKey = unwrapSecrets(commands[0].inputs.connection).privateKey as string;
     return { steps, privateKey, outputs: run.outputs };
 }
 

@@ -2,7 +2,7 @@
  * The whole dev stack (the runbook's topology on vSphere) under Pulumi mocks: VMs, per-node steps and their
  * order, cluster-wide ordering, outputs and where secrets may (not) appear.
  */
-import { ProgramRun, Registered, resolve, runProgram, mockVsphereModule, TEMPLATE } from "./mockProgram";
+import { isSecretInput, mockVsphereModule, ProgramRun, Registered, resolve, runProgram, TEMPLATE, unwrapSecrets } from "./mockProgram";
 import { TEST_SECRETS } from "./fixtures";
 
 jest.mock("@pulumi/vsphere", () => mockVsphereModule(), { virtual: true });
@@ -41,28 +41,6 @@ function transitiveDependencies(r: Registered): Set<string> {
 
 function dependsOn(name: string, on: string): boolean {
     return transitiveDependencies(run.byName(name)).has(on);
-}
-
-const SECRET_SIG = "4dabf18193072939515e22adb298388d";
-const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
-
-/** True when a serialized input is a secret. */
-function isSecretInput(value: any): boolean {
-    return typeof value === "object" && value !== null && value[SECRET_SIG] === SECRET_VALUE;
-}
-
-/** A serialized input with its secret wrappers removed. */
-function unwrap(value: any): any {
-    if (isSecretInput(value)) {
-        return unwrap(value.value);
-    }
-    if (Array.isArray(value)) {
-        return value.map(unwrap);
-    }
-    if (typeof value === "object" && value !== null) {
-        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrap(v)]));
-    }
-    return value;
 }
 
 /** The script text of a step's command (bash -c '<script>' name), unquoted. */
@@ -104,11 +82,11 @@ describe("PgNode on vSphere", () => {
             for (const step of NODE_STEPS) {
                 const r = run.byName(`${node.name}-${step}`);
                 expect(r.type).toBe(COMMAND);
-                expect(unwrap(r.inputs.connection).host).toBe(node.ip);
-                expect(unwrap(r.inputs.connection).user).toBe("root");
+                expect(unwrapSecrets(r.inputs.connection).host).toBe(node.ip);
+                expect(unwrapSecrets(r.inputs.connection).user).toBe("root");
             }
         }
-        expect(run.ofType(COMMAND).filter((r) => unwrap(r.inputs.connection).host === "192.168.24.11").length).toBeGreaterThanOrEqual(3);
+        expect(run.ofType(COMMAND).filter((r) => unwrapSecrets(r.inputs.connection).host === "192.168.24.11").length).toBeGreaterThanOrEqual(3);
     });
 
     test("a node's steps run in order, after its VM", () => {
@@ -203,14 +181,14 @@ describe("secrets", () => {
 
     test("secrets reach the scripts on stdin, marked secret", () => {
         const stdin = run.byName("pgtest1-pg-primary").inputs.stdin;
-        expect(unwrap(stdin)).toBe("generated-postgres-password-Zq81\ngenerated-replication-password-Zq81\n");
+        expect(unwrapSecrets(stdin)).toBe("generated-postgres-password-Zq81\ngenerated-replication-password-Zq81\n");
         expect(isSecretInput(stdin)).toBe(true);
         expect(plain(run.byName("pgtest3-fence-secret").inputs.stdin)).toContain(TEST_SECRETS.fencePassword);
     });
 
     test("the SSH key is passed as a secret", () => {
         const connection = run.byName("pgtest1-os-prep").inputs.connection;
-        expect(unwrap(connection).privateKey).toBe(TEST_SECRETS.sshPrivateKey);
+        expect(unwrapSecrets(connection).privateKey).toBe(TEST_SECRETS.sshPrivateKey);
         expect(isSecretInput(connection)).toBe(true);
     });
 

@@ -90,7 +90,6 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
     monitor.registerResource = (req: any, cb: any) => {
         const type = req.getType();
         const name = req.getName();
-        const parent = req.getParent();
         const urn = `urn:pulumi:${stack}::pgha::${type}::${name}`;
         resources.push({
             type,
@@ -99,7 +98,6 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
             inputs: req.getObject()?.toJavaScript() ?? {},
             dependencies: req.getDependenciesList(),
         });
-        void parent;
         return register(req, cb);
     };
     const originalWarn = pulumi.log.warn;
@@ -136,6 +134,29 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
             return resources.filter((r) => r.type === type);
         },
     };
+}
+
+/** Marker of a secret in serialized resource inputs (the engine's secret signature). */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** True when a serialized input is a secret. */
+export function isSecretInput(value: unknown): boolean {
+    return typeof value === "object" && value !== null && (value as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE;
+}
+
+/** A serialized input with its secret wrappers removed. */
+export function unwrapSecrets(value: any): any {
+    if (isSecretInput(value)) {
+        return unwrapSecrets(value.value);
+    }
+    if (Array.isArray(value)) {
+        return value.map(unwrapSecrets);
+    }
+    if (typeof value === "object" && value !== null) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, unwrapSecrets(v)]));
+    }
+    return value;
 }
 
 /** The plain value of an Output (or a plain value), including secrets. */

@@ -17,6 +17,9 @@ export function cibEnv(file: string): NodeJS.ProcessEnv {
     return { ...process.env, CIB_file: file };
 }
 
+/** Built CIBs by input: each pcs call costs about a second, and scenarios share configurations. */
+const built = new Map<string, string>();
+
 /**
  * An empty CIB (cibadmin --empty), optionally with node entries, then every rendered 0.10+ command
  * applied through bash exactly as cib-push.sh evaluates the lines.
@@ -24,6 +27,12 @@ export function cibEnv(file: string): NodeJS.ProcessEnv {
 export function buildCib(spec: ClusterSpec, withNodes = false, lines = cibCommandLines(spec, "0.10+")): CibFile {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgha-cib-"));
     const file = path.join(dir, "cib.xml");
+    const key = JSON.stringify([withNodes, spec.nodes.map((n) => n.name), lines]);
+    const cached = built.get(key);
+    if (cached !== undefined) {
+        fs.writeFileSync(file, cached);
+        return { dir, file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
+    }
     fs.writeFileSync(file, execFileSync("cibadmin", ["--empty"], { encoding: "utf8" }));
     if (withNodes) {
         spec.nodes.forEach((n, i) => {
@@ -32,6 +41,7 @@ export function buildCib(spec: ClusterSpec, withNodes = false, lines = cibComman
     }
     const script = `set -euo pipefail\nwhile IFS= read -r line; do eval "pcs -f \\"$CIB_FILE\\" $line" >/dev/null; done`;
     execFileSync("bash", ["-c", script], { input: `${lines}\n`, env: { ...process.env, CIB_FILE: file }, stdio: ["pipe", "pipe", "pipe"] });
+    built.set(key, fs.readFileSync(file, "utf8"));
     return { dir, file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }
 

@@ -110,7 +110,7 @@ export class SimulatedCluster {
         const synapses = parseGraph(fs.readFileSync(graph, "utf8"));
         return {
             summary,
-            after: placement(out, this.spec),
+            after: placement(out),
             stateFile: out,
             orderedBefore: (before, after) => orderedBefore(synapses, before, after),
         };
@@ -169,7 +169,7 @@ function section(text: string, heading: string): string[] {
 }
 
 /** Where things run in a state file, from crm_resource --locate. */
-export function placement(state: string, spec: ClusterSpec): Placement {
+export function placement(state: string): Placement {
     const locate = (rsc: string) => {
         try {
             return execFileSync("crm_resource", ["--locate", "-r", rsc], { env: cibEnv(state), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
@@ -180,7 +180,6 @@ export function placement(state: string, spec: ClusterSpec): Placement {
     const nodesOf = (text: string) => [...text.matchAll(/is running on: (\S+)( Promoted)?/g)].map((m) => ({ node: m[1], promoted: m[2] !== undefined }));
     const pgsql = nodesOf(locate("pgsql-clone"));
     const only = (text: string) => nodesOf(text)[0]?.node;
-    void spec;
     return {
         promoted: pgsql.find((p) => p.promoted)?.node,
         vipMaster: only(locate("vip-master")),
