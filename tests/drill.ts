@@ -122,14 +122,6 @@ export async function sql(password: string, host: string, text: string, params: 
     }
 }
 
-function onNodeAnswers(node: string): boolean {
-    try {
-        onNode(node, "true");
-        return true;
-    } catch {
-        return false;
-    }
-}
 
 function liveNode(except: string): string {
     return NODES.find((n) => n !== except) as string;
@@ -150,8 +142,25 @@ async function waitForFailover(oldPrimary: string): Promise<string> {
     });
 }
 
+/**
+ * Waits until the cluster is as in the runbook's section 2.5: one PRI, one HS:sync, one HS:async, vip-master
+ * on the primary and vip-slave on the sync standby; returns the roles.
+ */
+export async function waitForHealthy(seconds = 180): Promise<Record<string, string>> {
+    return waitFor("PRI, HS:sync and HS:async with both VIPs in place", seconds, () => {
+        const r = roles(NODES[0]);
+        const primary = NODES.find((n) => r[n] === "PRI");
+        const sync = NODES.find((n) => r[n] === "HS:sync");
+        const healthy = Object.values(r).sort().join() === "HS:async,HS:sync,PRI"
+            && location(NODES[0], "vip-master") === primary && location(NODES[0], "vip-slave") === sync;
+        return healthy ? r : undefined;
+    });
+}
+
 export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void): Promise<DrillResult> {
-    const before = roles(NODES.find((n) => onNodeAnswers(n)) as string);
+    // Start from the healthy state of the runbook's section 2.5 (after a rejoin the agent may still be
+    // choosing its sync standby).
+    const before = await waitForHealthy();
     const oldPrimary = NODES.find((n) => before[n] === "PRI") as string;
     const syncStandby = NODES.find((n) => before[n] === "HS:sync") as string;
     const table = `drill_${scenario.replace(/[^a-z0-9]+/g, "_")}_${Date.now()}`;
@@ -197,7 +206,7 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
 
 export function formatTable(results: DrillResult[]): string {
     const header = ["scenario", "old primary", "sync standby", "new primary", "outage s", "rows lost", "in flight", "rejoin s"];
-    const rows = results.map((r) => [r.scenario, r.oldPrimary, r.syncStandby, r.newPrimary, r.outageSeconds.toFixed(1), String(r.rowsLost), String(r.inFlight), r.rejoinSeconds.toFixed(1)]);
+    const rows = results.map((r) => [r.scenario, r.oldPrimary, r.syncStandby, r.newPrimary, r.outageSeconds.toFixed(1), r.rowsLost, r.inFlight, r.rejoinSeconds.toFixed(1)].map(String));
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
     return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");
