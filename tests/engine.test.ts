@@ -47,7 +47,6 @@ test("preview of the existing-hosts stack runs the program and registers its com
     expect(preview.output).toMatch(/slaveConnectionString\s*: \[secret\]/);
     expect(preview.output).toMatch(/postgresPassword\s*: \[secret\]/);
     expect(preview.output).toMatch(/host: "10\.250\.77\.14"/);
-    expect(preview.output).toContain("pgha:fencingEnabled is false");
     expect(preview.output).not.toContain("random:index/randomPassword");
     for (const secret of [...Object.values(PASSWORDS), "TESTKEYs3cr3t"]) {
         expect(preview.output).not.toContain(secret);
@@ -55,6 +54,8 @@ test("preview of the existing-hosts stack runs the program and registers its com
     const plugins = engine.run(["pulumi", "plugin", "ls"]).output;
     if (/\bcommand\b/.test(plugins)) {
         expect(preview.status).toBe(0);
+        // (When preview stops at the missing provider, the engine may end before this diagnostic arrives.)
+        expect(preview.output).toContain("pgha:fencingEnabled is false");
         for (const node of ["pglab1", "pglab2", "pglab3"]) {
             for (const step of ["os-prep", "resource-agents", "postgresql", "pcsd"]) {
                 expect(preview.output).toContain(`command:remote:Command::${node}-${step}`);
