@@ -17,11 +17,12 @@ const PASSWORDS = {
 };
 
 let engine: EngineWorkspace;
+// The first use may build the toolchain (minutes on a new machine) when `npm test`'s setup has not.
 beforeAll(() => {
     engine = new EngineWorkspace();
     engine.createStack("enginetest", "lab", { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, ...PASSWORDS });
     engine.createStack("badconfig", "lab", { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, ...PASSWORDS }, { "pgha:vipSlave": "10.250.77.14" });
-});
+}, 1_200_000);
 afterAll(() => engine?.cleanup());
 
 test("the engine is the toolchain's", () => {

@@ -36,7 +36,7 @@ export class EngineWorkspace {
             input,
             encoding: "utf8",
             env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "pgha-engine-test" },
-            timeout: 300_000,
+            timeout: 1_200_000,
         });
         return { status: result.status ?? -1, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
     }
