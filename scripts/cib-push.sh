@@ -44,23 +44,16 @@ else
     pgha_changed "pushed the cluster configuration"
 fi
 
-node_with_status() { # prints the node whose pgsql-status is $1
-    local node
-    for node in $(crm_node -l | awk '{print $2}'); do
-        [[ $(crm_attribute -N "$node" -n pgsql-status -l reboot -G -q 2>/dev/null) == "$1" ]] && echo "$node" && return 0
-    done
-    return 1
-}
 running_on() { crm_resource --locate -r "$1" 2>/dev/null | sed -n 's/.*is running on: \([^ ]*\).*/\1/p' | head -n1; }
 converged() {
     local primary standby
-    primary=$(node_with_status PRI) || return 1
-    standby=$(node_with_status "$PGHA_STANDBY_STATUS") || return 1
+    primary=$(pgha_node_with_status PRI) || return 1
+    standby=$(pgha_node_with_status "$PGHA_STANDBY_STATUS") || return 1
     [[ $(running_on vip-master) == "$primary" && $(running_on vip-slave) == "$standby" ]]
 }
 if ! pgha_wait_for "$PGHA_WAIT_SECONDS" converged; then
     pcs status --full 2>&1 || true
     pgha_die "no PRI + $PGHA_STANDBY_STATUS with both VIPs in place within ${PGHA_WAIT_SECONDS}s (pcs status above)"
 fi
-pgha_log "primary $(node_with_status PRI), $PGHA_STANDBY_STATUS standby $(node_with_status "$PGHA_STANDBY_STATUS")"
+pgha_log "primary $(pgha_node_with_status PRI), $PGHA_STANDBY_STATUS standby $(pgha_node_with_status "$PGHA_STANDBY_STATUS")"
 pgha_summary

@@ -158,6 +158,18 @@ pgha_pcs_dialect() {
 # (No `| grep -q` here or elsewhere: with pipefail, grep's early exit fails the pipeline by SIGPIPE.)
 pgha_pgsql_managed() { crm_resource --resource pgsql --query-xml >/dev/null 2>&1; }
 
+# The pgsql agent's role of NODE (PRI, HS:sync, HS:async, ...; "" when unset).
+pgha_pgsql_status() { crm_attribute -N "$1" -n pgsql-status -l reboot -G -q 2>/dev/null || true; }
+
+# Prints the first cluster node, other than EXCEPT (may be ""), whose pgsql-status is STATUS; fails if none.
+pgha_node_with_status() {
+    local status=$1 except=${2:-} node
+    for node in $(crm_node -l | awk '{print $2}'); do
+        [[ $node != "$except" && $(pgha_pgsql_status "$node") == "$status" ]] && echo "$node" && return 0
+    done
+    return 1
+}
+
 # Prints one line read from stdin (a secret: capture it with $(...), never log it).
 pgha_read_secret() {
     local value=""

@@ -24,7 +24,7 @@ pgha_pg_configure
 
 if pgha_pgsql_managed; then
     # Pacemaker owns the server: never start or stop it here.
-    if [[ $(crm_attribute -N "$(crm_node -n)" -n pgsql-status -l reboot -G -q 2>/dev/null) == PRI ]]; then
+    if [[ $(pgha_pgsql_status "$(crm_node -n)") == PRI ]]; then
         target_host=127.0.0.1
     else
         target_host=$PGHA_VIP_MASTER

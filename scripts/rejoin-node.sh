@@ -43,17 +43,10 @@ tmpdir=${tmpdir:-/var/lib/pgsql/tmp}
 passfile=$(param primary_conninfo_opt | tr ' ' '\n' | sed -n 's/^passfile=//p')
 [[ -n $passfile ]] || pgha_die "the pgsql resource has no passfile in primary_conninfo_opt"
 
-status_of() { crm_attribute -N "$1" -n pgsql-status -l reboot -G -q 2>/dev/null || true; }
-primary_node() {
-    local node
-    for node in $(crm_node -l | awk '{print $2}'); do
-        [[ $node != "$me" && $(status_of "$node") == PRI ]] && echo "$node" && return 0
-    done
-    return 1
-}
+primary_node() { pgha_node_with_status PRI "$me"; }
 pgha_wait_for "$wait_seconds" primary_node >/dev/null || pgha_die "no other node is the primary; not rejoining $me"
 primary=$(primary_node)
-[[ $(status_of "$me") != PRI ]] || pgha_die "$me is the primary"
+[[ $(pgha_pgsql_status "$me") != PRI ]] || pgha_die "$me is the primary"
 pgha_log "new primary: $primary"
 
 pg() { pgha_as_postgres "$bindir/$1" "${@:2}"; }
@@ -84,10 +77,10 @@ if [[ -e $tmpdir/PGSQL.lock ]]; then
 fi
 crm_resource --cleanup -r pgsql -N "$me" >/dev/null
 
-standby() { [[ $(status_of "$me") == HS:sync || $(status_of "$me") == HS:async ]]; }
+standby() { [[ $(pgha_pgsql_status "$me") == HS:sync || $(pgha_pgsql_status "$me") == HS:async ]]; }
 if ! pgha_wait_for "$wait_seconds" standby; then
     pcs status --full 2>&1 || true
     pgha_die "$me did not come back as a standby within ${wait_seconds}s (pcs status above)"
 fi
-pgha_log "$me is $(status_of "$me") after $((SECONDS - started))s"
+pgha_log "$me is $(pgha_pgsql_status "$me") after $((SECONDS - started))s"
 pgha_summary
