@@ -51,3 +51,11 @@ test("the lab installs on the host every Debian package os-prep and the postgres
         expect(labPackages).toContain(p);
     }
 });
+
+test("package.json pins the provider SDKs at the versions the toolchain builds (toolchain/versions.env)", () => {
+    const versions = Object.fromEntries(fs.readFileSync(path.join(ROOT, "toolchain", "versions.env"), "utf8")
+        .split("\n").map((l) => /^([A-Z0-9_]+)=(\S+)$/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => [m[1], m[2]]));
+    const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
+    expect(pkg.dependencies["@pulumi/command"]).toBe(versions.PGHA_PULUMI_COMMAND_VERSION);
+    expect(pkg.dependencies["@pulumi/random"]).toBe(versions.PGHA_PULUMI_RANDOM_VERSION);
+});

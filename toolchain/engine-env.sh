@@ -12,8 +12,8 @@
 # - PULUMI_SKIP_UPDATE_CHECK=true
 # - with the cached build only (not a pulumi found on PATH, whose engine fetches
 #   its own plugins): PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true, and
-#   bin/pulumi-resource-command, when present, registered as plugin
-#   "resource command" in that PULUMI_HOME unless already installed there.
+#   <scratch-dir>/home/plugins a link to the toolchain's plugins (the providers
+#   it built, registered once with `pulumi plugin install --file`).
 # Returns non-zero (without exiting the calling shell) on failure.
 
 if ! (return 0 2>/dev/null); then
@@ -30,8 +30,6 @@ _pgha_engine_env() {
   mkdir -p "$scratch/home" "$scratch/state" || return 1
   scratch="$(cd "$scratch" && pwd -P)" || return 1
   here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)" || return 1
-  # shellcheck source=toolchain/versions.env
-  . "$here/versions.env" || return 1
 
   log="$scratch/toolchain.log"
   if ! out="$(bash "$here/pulumi-toolchain.sh" 2>"$log")"; then
@@ -59,19 +57,16 @@ _pgha_engine_env() {
 
   # A pulumi found on PATH fetches its own plugins (so plugin acquisition stays
   # as the caller had it); only the cached build (recognised by its stamp) runs
-  # without downloads and gets the locally built provider registered.
+  # without downloads, with the providers built beside it as its plugins.
   if [[ ! -f "$bindir/../toolchain.stamp" ]]; then
     return 0
   fi
   export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
-  local provider="$bindir/pulumi-resource-command"
-  local plugin_dir="$PULUMI_HOME/plugins/resource-command-v${PGHA_PULUMI_COMMAND_VERSION}"
-  if [[ -x "$provider" && ! -d "$plugin_dir" ]]; then
-    if ! "$bindir/pulumi" plugin install resource command "$PGHA_PULUMI_COMMAND_VERSION" \
-      --file "$provider" >>"$log" 2>&1; then
-      echo "engine-env.sh: registering $provider failed (see $log)" >&2
-      return 1
-    fi
+  local plugins
+  plugins="$(cd "$bindir/../home/plugins" && pwd -P)" || return 1
+  if [[ "$(readlink "$PULUMI_HOME/plugins" 2>/dev/null)" != "$plugins" ]]; then
+    rm -rf "$PULUMI_HOME/plugins"
+    ln -s "$plugins" "$PULUMI_HOME/plugins" || return 1
   fi
   return 0
 }

@@ -1,17 +1,23 @@
 #!/usr/bin/env bash
-# Provide a real Pulumi engine for tests and CI (npm run pulumi:toolchain).
+# Provide a real Pulumi engine, and the providers the program uses, for the lab,
+# tests and CI (npm run pulumi:toolchain).
 #
-# Uses a compatible `pulumi` already on PATH, or builds from the Go module proxy
-# into a cache outside the repo (reused while its stamp matches):
-#   ${PGHA_TOOLCHAIN_CACHE:-$HOME/.cache/pgha/toolchain}/<versions-key>/bin
-#     pulumi                   github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
-#     pulumi-language-nodejs   github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-# Versions: toolchain/versions.env. Progress goes to stderr; the last line on
-# stdout is the directory to put on PATH.
+# Uses a compatible `pulumi` already on PATH (a normal installation: its engine
+# fetches its own plugins), or builds into a cache outside the repo:
+#   ${PGHA_TOOLCHAIN_CACHE:-$HOME/.cache/pgha/toolchain}/
+#     parts/<binary>-<version>-<inputs hash>/<binary>   one build per binary
+#     <toolchain key>/bin/     the binaries (symlinks into parts/)
+#     <toolchain key>/home/plugins/   the providers installed as engine plugins
+#     logs/<binary>.log        the build logs (go's download lines)
+# Binaries: pulumi and pulumi-language-nodejs from Go modules (wrapper modules in
+# toolchain/engine/), pulumi-resource-command and pulumi-resource-random from the
+# vendored upstream sources (sha256-checked). Versions: toolchain/versions.env.
+# Progress goes to stderr, one line per binary; the last line on stdout is the
+# directory to put on PATH.
 #
 # PGHA_TOOLCHAIN_BUILD: unset/auto = prefer a compatible pulumi on PATH;
 #   1 = use (and build if needed) the cached build even if one is on PATH;
-#   force = rebuild the cache entry.
+#   force = rebuild every binary.
 set -euo pipefail
 
 # All in one function: bash parses it whole before running, so editing this file
@@ -24,10 +30,8 @@ main() {
 
   mode="${PGHA_TOOLCHAIN_BUILD:-auto}"
   cache_root="${PGHA_TOOLCHAIN_CACHE:-${HOME:?HOME is not set}/.cache/pgha/toolchain}"
-  key="pulumi-${PGHA_PULUMI_CLI_VERSION}_nodejs-${PGHA_PULUMI_NODEJS_VERSION}"
-  dest="$cache_root/$key"
-  bin="$dest/bin"
-  stamp_file="$dest/toolchain.stamp"
+  vendor="${PGHA_VENDOR_DIR:-$here/../../shared/vendor}"
+  if [[ -d "$vendor" ]]; then vendor="$(cd "$vendor" && pwd)"; fi
 
   say() { printf 'pulumi-toolchain: %s\n' "$*" >&2; }
   die() { say "error: $*"; exit 1; }
@@ -62,7 +66,7 @@ main() {
     if [[ "$sys_dir" != "$cache_real"/* ]]; then
       sys_ver="$(PULUMI_SKIP_UPDATE_CHECK=true "$sys_pulumi" version 2>/dev/null | tail -n 1 || true)"
       if [[ "$sys_ver" == v3.* ]] && semver_ge "$sys_ver" "$PGHA_PULUMI_SDK_VERSION"; then
-        say "using pulumi $sys_ver already on PATH ($sys_pulumi)"
+        say "using pulumi $sys_ver already on PATH ($sys_pulumi); its engine fetches the providers"
         printf '%s\n' "$sys_dir"
         exit 0
       fi
@@ -70,22 +74,33 @@ main() {
     fi
   fi
 
-  # 2. The cached build, when its stamp matches the versions and wrapper modules.
+  # 2. Every binary is a part keyed by its version and the hash of its inputs.
   hash_of() { sha256sum "$@" | sha256sum | cut -c1-16; }
-  stamp="$(
-    printf 'cli=%s\nnodejs=%s\ninputs=%s\n' \
-      "$PGHA_PULUMI_CLI_VERSION" "$PGHA_PULUMI_NODEJS_VERSION" \
-      "$(cd "$here/engine" && hash_of cli/go.mod cli/go.sum nodejs/go.mod nodejs/go.sum)"
-  )"
-  if [[ "$mode" != force && -f "$stamp_file" && -x "$bin/pulumi" && -x "$bin/pulumi-language-nodejs" ]] &&
-    [[ "$(cat "$stamp_file")" == "$stamp" ]]; then
+  text_hash() { sha256sum | cut -c1-16; }
+  local -A part_key
+  part_key[pulumi-language-nodejs]="$PGHA_PULUMI_NODEJS_VERSION-$(cd "$here/engine" && hash_of nodejs/go.mod nodejs/go.sum)"
+  part_key[pulumi]="$PGHA_PULUMI_CLI_VERSION-$(cd "$here/engine" && hash_of cli/go.mod cli/go.sum)"
+  part_key[pulumi-resource-command]="v$PGHA_PULUMI_COMMAND_VERSION-$(text_hash <<<"$PGHA_COMMAND_SRC_SHA256")"
+  part_key[pulumi-resource-random]="v$PGHA_PULUMI_RANDOM_VERSION-$(text_hash <<<"$PGHA_RANDOM_SRC_SHA256 $PGHA_PULUMI_YAML_SRC_SHA256 $PGHA_PULUMI_DOTNET_SRC_SHA256")"
+  local parts=(pulumi-language-nodejs pulumi pulumi-resource-command pulumi-resource-random)
+  local name all_keys
+  all_keys="$(for name in "${parts[@]}"; do echo "$name-${part_key[$name]}"; done)"
+  key="pgha-$(text_hash <<<"$all_keys")"
+  dest="$cache_root/$key"
+  bin="$dest/bin"
+  stamp_file="$dest/toolchain.stamp"
+
+  if [[ "$mode" != force && -f "$stamp_file" && "$(cat "$stamp_file")" == "$all_keys" ]]; then
     say "reusing $bin"
     printf '%s\n' "$bin"
     exit 0
   fi
 
-  # 3. Build.
-  command -v go >/dev/null 2>&1 || die "go is not on PATH (needed to build the Pulumi CLI ${PGHA_PULUMI_CLI_VERSION})"
+  # 3. Build what is missing.
+  command -v go >/dev/null 2>&1 || die "go is not on PATH (needed to build the Pulumi toolchain)"
+  mkdir -p "$cache_root/parts" "$cache_root/logs"
+  work="$(mktemp -d "$cache_root/.work.XXXXXX")"
+  trap 'rm -rf "$work"' EXIT
 
   # The wrapper modules must pin the versions named in versions.env.
   check_pin() { # dir module version
@@ -93,37 +108,103 @@ main() {
     got="$(cd "$here/engine/$1" && go list -m -f '{{.Version}}' "$2")" || die "go list -m $2 failed in toolchain/engine/$1"
     [[ "$got" == "$3" ]] || die "toolchain/engine/$1/go.mod pins $2 $got but versions.env says $3"
   }
-  check_pin cli github.com/pulumi/pulumi/pkg/v3 "$PGHA_PULUMI_CLI_VERSION"
-  check_pin cli github.com/pulumi/pulumi/sdk/v3 "$PGHA_PULUMI_CLI_VERSION"
-  check_pin nodejs github.com/pulumi/pulumi/sdk/v3 "$PGHA_PULUMI_NODEJS_VERSION"
 
-  mkdir -p "$cache_root"
-  tmp="$(mktemp -d "$cache_root/.build-$key.XXXXXX")"
-  trap 'rm -rf "$tmp"' EXIT
-  mkdir -p "$tmp/bin"
-  chmod 755 "$tmp"
-
-  vpkg=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
-  build() { # dir version output package
-    local started=$SECONDS
-    say "building $3 $2 (go build $4) ..."
-    (cd "$here/engine/$1" && GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false \
-      -ldflags "-s -w -X $vpkg=$2" -o "$tmp/bin/$3" "$4") || die "building $3 failed"
-    say "built $3 in $((SECONDS - started))s"
+  # Unpacks vendored tarball FILE (checked against SHA) into DIR.
+  unpack_vendored() { # file sha dir
+    local tarball="$vendor/$1"
+    [[ -f "$tarball" ]] || die "$tarball is missing: set PGHA_VENDOR_DIR to the directory holding the vendored sources"
+    echo "$2  $tarball" | sha256sum -c --status || die "$tarball does not match its sha256 $2 (toolchain/versions.env)"
+    mkdir -p "$3"
+    tar -xzf "$tarball" -C "$3"
   }
-  build nodejs "$PGHA_PULUMI_NODEJS_VERSION" pulumi-language-nodejs \
-    github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-  build cli "$PGHA_PULUMI_CLI_VERSION" pulumi github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
-  got="$(PULUMI_SKIP_UPDATE_CHECK=true "$tmp/bin/pulumi" version | tail -n 1)"
-  [[ "$got" == "$PGHA_PULUMI_CLI_VERSION" ]] || die "built pulumi reports '$got', expected $PGHA_PULUMI_CLI_VERSION"
+  # build_part NAME DESCRIPTION COLD-ESTIMATE FUNCTION: FUNCTION writes $out/NAME.
+  build_part() {
+    local name=$1 what=$2 estimate=$3 fn=$4
+    local part="$cache_root/parts/$name-${part_key[$name]}"
+    if [[ "$mode" != force && -x "$part/$name" ]]; then
+      return 0
+    fi
+    local log="$cache_root/logs/$name.log" started=$SECONDS
+    out="$work/$name.out"
+    rm -rf "$out"
+    mkdir -p "$out"
+    say "building $name $what (about $estimate on a cold 2-core machine; log: $log)"
+    if ! ("$fn" >"$log" 2>&1); then
+      tail -n 20 "$log" >&2
+      die "building $name failed (log: $log)"
+    fi
+    [[ -x "$out/$name" ]] || die "building $name produced no binary (log: $log)"
+    rm -rf "$part"
+    mv "$out" "$part"
+    say "built $name in $((SECONDS - started)) s"
+  }
 
-  say "pulumi-resource-command ${PGHA_PULUMI_COMMAND_VERSION} is not built: the Go module proxy does not serve github.com/pulumi/pulumi-command/provider"
+  local vpkg=github.com/pulumi/pulumi/sdk/v3/go/common/version.Version
+  build_nodejs() {
+    check_pin nodejs github.com/pulumi/pulumi/sdk/v3 "$PGHA_PULUMI_NODEJS_VERSION"
+    cd "$here/engine/nodejs"
+    GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -ldflags "-s -w -X $vpkg=$PGHA_PULUMI_NODEJS_VERSION" \
+      -o "$out/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+  }
+  build_cli() {
+    check_pin cli github.com/pulumi/pulumi/pkg/v3 "$PGHA_PULUMI_CLI_VERSION"
+    check_pin cli github.com/pulumi/pulumi/sdk/v3 "$PGHA_PULUMI_CLI_VERSION"
+    cd "$here/engine/cli"
+    GOFLAGS=-mod=readonly go build -trimpath -buildvcs=false -ldflags "-s -w -X $vpkg=$PGHA_PULUMI_CLI_VERSION" \
+      -o "$out/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
+    local got
+    got="$(PULUMI_SKIP_UPDATE_CHECK=true "$out/pulumi" version | tail -n 1)"
+    [[ "$got" == "$PGHA_PULUMI_CLI_VERSION" ]] || die "built pulumi reports '$got', expected $PGHA_PULUMI_CLI_VERSION"
+  }
+  build_command() {
+    local src="$work/command"
+    unpack_vendored "$PGHA_COMMAND_SRC" "$PGHA_COMMAND_SRC_SHA256" "$src"
+    cd "$src"/pulumi-command-*/provider
+    GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi-command/provider/pkg/version.Version=$PGHA_PULUMI_COMMAND_VERSION" \
+      -o "$out/pulumi-resource-command" ./cmd/pulumi-resource-command
+  }
+  build_random() {
+    local src="$work/random"
+    unpack_vendored "$PGHA_RANDOM_SRC" "$PGHA_RANDOM_SRC_SHA256" "$src"
+    unpack_vendored "$PGHA_PULUMI_YAML_SRC" "$PGHA_PULUMI_YAML_SRC_SHA256" "$src"
+    unpack_vendored "$PGHA_PULUMI_DOTNET_SRC" "$PGHA_PULUMI_DOTNET_SRC_SHA256" "$src"
+    local yaml dotnet
+    yaml="$(echo "$src"/pulumi-yaml-*)"
+    dotnet="$(echo "$src"/pulumi-dotnet-*)/pulumi-language-dotnet"
+    cd "$src"/pulumi-random-*/provider
+    go mod edit -replace "github.com/pulumi/pulumi-yaml=$yaml" \
+      -replace "github.com/pulumi/pulumi-dotnet/pulumi-language-dotnet/v3=$dotnet"
+    # The provider embeds its schema, generated from the bridged Terraform provider.
+    (cd cmd/pulumi-resource-random && VERSION="$PGHA_PULUMI_RANDOM_VERSION" GOFLAGS="-mod=readonly -buildvcs=false" go run generate.go)
+    CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi-random/provider/v4/pkg/version.Version=$PGHA_PULUMI_RANDOM_VERSION" \
+      -o "$out/pulumi-resource-random" ./cmd/pulumi-resource-random
+  }
 
-  printf '%s\n' "$stamp" >"$tmp/toolchain.stamp"
+  build_part pulumi-language-nodejs "$PGHA_PULUMI_NODEJS_VERSION from Go modules" "1 min" build_nodejs
+  build_part pulumi "$PGHA_PULUMI_CLI_VERSION from Go modules" "6 min" build_cli
+  build_part pulumi-resource-command "$PGHA_PULUMI_COMMAND_VERSION from $vendor/$PGHA_COMMAND_SRC" "4 min" build_command
+  build_part pulumi-resource-random "$PGHA_PULUMI_RANDOM_VERSION from $vendor/$PGHA_RANDOM_SRC" "9 min" build_random
+
+  # 4. The toolchain directory: the binaries, and the providers registered as plugins in a
+  #    PULUMI_HOME whose plugins/ engine-env.sh links into every engine environment.
+  local tmp="$work/toolchain"
+  mkdir -p "$tmp/bin" "$tmp/home"
+  for name in "${parts[@]}"; do
+    ln -s "$cache_root/parts/$name-${part_key[$name]}/$name" "$tmp/bin/$name"
+  done
+  install_plugin() { # name version
+    PULUMI_HOME="$tmp/home" PULUMI_SKIP_UPDATE_CHECK=true "$tmp/bin/pulumi" plugin install resource "$1" "$2" \
+      --file "$tmp/bin/pulumi-resource-$1" >>"$cache_root/logs/plugins.log" 2>&1 ||
+      die "registering pulumi-resource-$1 as a plugin failed (log: $cache_root/logs/plugins.log)"
+  }
+  install_plugin command "$PGHA_PULUMI_COMMAND_VERSION"
+  install_plugin random "$PGHA_PULUMI_RANDOM_VERSION"
+  printf '%s' "$all_keys" >"$tmp/toolchain.stamp"
   rm -rf "$dest"
   mv "$tmp" "$dest"
-  trap - EXIT
   say "installed into $bin"
   printf '%s\n' "$bin"
 }
