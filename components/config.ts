@@ -99,6 +99,8 @@ export interface ClusterSpec {
     };
     readonly ssh: { readonly user: string; readonly port: number };
     readonly vm: { readonly cpus: number; readonly memoryMiB: number; readonly diskGiB: number };
+    /** VMs protected from deletion and replacement (vsphere mode). */
+    readonly protect: boolean;
     /** Present in vsphere mode only. */
     readonly vsphere?: VsphereSpec;
     readonly os: { readonly firewall: boolean; readonly selinux: SelinuxMode; readonly yumBaseUrl: string; readonly epelBaseUrl: string };
@@ -458,6 +460,7 @@ export function parseConfig(raw: RawConfig): ClusterSpec {
         },
         ssh: { user: sshUser, port: sshPort },
         vm,
+        protect: bool("protect"),
         vsphere,
         os,
         postgresql,

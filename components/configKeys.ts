@@ -47,6 +47,7 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     { name: "vsphereDatastore", type: "string", default: "", description: "Datastore for the VMs' disks (required in vsphere mode)." },
     { name: "vsphereNetwork", type: "string", default: "", description: "Port group the VMs' NIC connects to (required in vsphere mode)." },
     { name: "vsphereFolder", type: "string", default: "", description: "VM folder, relative to the datacenter's vm folder; empty: the datacenter's root VM folder." },
+    { name: "protect", type: "boolean", default: true, description: "Protect the cluster's VMs (vsphere mode) so that `pulumi destroy` or a change that would replace a VM is refused; set false (and `pulumi up`) before destroying a cluster on purpose. On existing hosts `pulumi destroy` stops the cluster and removes its configuration but never touches PGDATA, the WAL archive or the packages." },
     { name: "vsphereTemplate", type: "string", default: "", description: "CentOS 7.9 template to clone (open-vm-tools and perl installed for guest customization); required in vsphere mode." },
     // Operating system
     { name: "firewall", type: "boolean", default: true, description: "Keep firewalld on and open exactly the cluster's ports (pcsd 2224/tcp, corosync 5404-5406/udp, pacemaker remote 3121/tcp, dlm 21064/tcp, PostgreSQL port); false stops and disables firewalld as the runbook did." },

@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { FENCE_PASSWORD_FILE } from "./cib";
 import { ClusterSpec } from "./config";
 import { PgNode } from "./pgNode";
-import { remoteStep } from "./remoteStep";
+import { remoteDestroyStep, remoteStep } from "./remoteStep";
 
 /** How long cluster-wide steps wait for the cluster to settle before failing with its status. */
 export const CLUSTER_WAIT_SECONDS = 300;
@@ -28,6 +28,7 @@ export function nodeAddressList(spec: ClusterSpec): string[] {
  * The Corosync/Pacemaker cluster: pcs authentication where not yet authorized, `pcs cluster setup` once
  * (in the dialect of the pcs on the hosts), start and enable on every node, and a bounded wait for all
  * nodes online with quorum. With fencing on, also the fence password on every node for the fence device.
+ * On existing hosts a teardown step undoes the cluster (not the data) when the stack is destroyed.
  */
 export class PacemakerCluster extends pulumi.ComponentResource {
     /** Steps after which the cluster runs with quorum (and, with fencing, every node holds the fence password). */
@@ -60,6 +61,12 @@ export class PacemakerCluster extends pulumi.ComponentResource {
                 triggers: [node.hostIdentity],
             }, { parent: this, dependsOn: [node.ready] }))
             : [];
+
+        // Existing hosts outlive the stack: `pulumi destroy` stops the cluster and removes its configuration,
+        // and keeps the data (VMs are protected instead, pgha:protect).
+        if (spec.hostMode === "existing") {
+            remoteDestroyStep(`${name}-teardown`, first.connection, { script: "cluster-teardown.sh", vars: {} }, { parent: this, dependsOn: [setup] });
+        }
 
         this.ready = [setup, ...fenceSecrets];
         this.registerOutputs({});

@@ -37,16 +37,26 @@ export function remoteStep(name: string, connection: NodeConnection, args: StepA
     return new command.remote.Command(
         name,
         {
-            connection: {
-                host: connection.host,
-                user: connection.user,
-                port: connection.port,
-                privateKey: connection.privateKey,
-            },
+            connection: sshConnection(connection),
             create: scriptCommand(args.script, args.vars, connection.user, args.libraries),
             stdin,
             triggers: args.triggers,
         },
         opts,
     );
+}
+
+/**
+ * A step that runs only when the stack is destroyed: its script is the command's delete and nothing runs on
+ * create or update. Without triggers it is never replaced, so a replacement elsewhere cannot run it.
+ */
+export function remoteDestroyStep(name: string, connection: NodeConnection, args: Pick<StepArgs, "script" | "vars">, opts: pulumi.CustomResourceOptions): command.remote.Command {
+    return new command.remote.Command(name, {
+        connection: sshConnection(connection),
+        delete: scriptCommand(args.script, args.vars, connection.user),
+    }, opts);
+}
+
+function sshConnection(connection: NodeConnection): command.types.input.remote.ConnectionArgs {
+    return { host: connection.host, user: connection.user, port: connection.port, privateKey: connection.privateKey };
 }

@@ -80,6 +80,7 @@ export function createVm(
                 },
             },
         },
-        opts,
+        // A VM holds a copy of the database: never deleted or replaced unless the stack says so (pgha:protect).
+        { ...opts, protect: spec.protect },
     );
 }

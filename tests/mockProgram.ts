@@ -12,6 +12,8 @@ export interface Registered {
     readonly inputs: Record<string, unknown>;
     /** URNs this resource depends on (dependsOn and input dependencies). */
     readonly dependencies: string[];
+    /** The protect option. */
+    readonly protect: boolean;
 }
 
 export interface ProgramRun {
@@ -97,6 +99,7 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
             urn,
             inputs: req.getObject()?.toJavaScript() ?? {},
             dependencies: req.getDependenciesList(),
+            protect: req.getProtect(),
         });
         return register(req, cb);
     };

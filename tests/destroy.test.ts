@@ -1,0 +1,45 @@
+/**
+ * What `pulumi destroy` may do to a database cluster: VMs are protected unless pgha:protect is false; on
+ * existing hosts only a teardown step runs (cluster stopped, its configuration removed), never anything that
+ * touches the data.
+ */
+import * as fs from "fs";
+import * as path from "path";
+import { ROOT } from "./fixtures";
+import type { ProgramRun } from "./mockProgram";
+
+jest.mock("@pulumi/vsphere", () => jest.requireActual("./mockProgram").mockVsphereModule(), { virtual: true });
+
+async function run(stack: string, overrides: Record<string, unknown> = {}): Promise<ProgramRun> {
+    let result: ProgramRun | undefined;
+    await jest.isolateModulesAsync(async () => {
+        const { runProgram } = await import("./mockProgram");
+        result = await runProgram(stack, overrides);
+    });
+    return result as ProgramRun;
+}
+
+const VM = "vsphere:index/virtualMachine:VirtualMachine";
+const COMMAND = "command:remote:Command";
+
+test("the VMs are protected by default, and only then", async () => {
+    expect((await run("dev")).ofType(VM).map((vm) => vm.protect)).toEqual([true, true, true]);
+    expect((await run("dev", { "pgha:protect": "false" })).ofType(VM).map((vm) => vm.protect)).toEqual([false, false, false]);
+});
+
+test("on existing hosts a teardown step runs the cluster teardown on delete only, and no other step has a delete command", async () => {
+    const lab = await run("lab");
+    const teardown = lab.byName("pgcluster-teardown");
+    expect(teardown.inputs.create).toBeUndefined();
+    expect(teardown.inputs.update).toBeUndefined();
+    expect(teardown.inputs.triggers).toBeUndefined();
+    expect(teardown.inputs.delete).toContain("pcs cluster destroy --all");
+    expect(lab.ofType(COMMAND).filter((r) => r.inputs.delete !== undefined).map((r) => r.name)).toEqual(["pgcluster-teardown"]);
+    expect((await run("dev")).ofType(COMMAND).filter((r) => r.inputs.delete !== undefined)).toEqual([]);
+});
+
+test("the teardown script stops the cluster before destroying it and removes no data directory", () => {
+    const script = fs.readFileSync(path.join(ROOT, "scripts", "cluster-teardown.sh"), "utf8");
+    expect(script.indexOf("pcs cluster stop --all")).toBeLessThan(script.indexOf("pcs cluster destroy --all"));
+    expect(script).not.toMatch(/\brm\b|PGDATA=|pgdata/);
+});
