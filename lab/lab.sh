@@ -1,17 +1,19 @@
-#!/bin/bash
-# pgha lab: three Debian 12 "hosts" (pglab1..3) on this machine, each a set of
-# namespaces (net on a lab bridge, mount, uts, ipc, pid) with its own /etc, /run,
-# /var/log, /var/lib/{pacemaker,corosync,pcsd,pgsql,postgresql}, /root, /tmp, running
-# sshd only. Topology: lab/lab.env. See lab/README.md.
+#!/usr/bin/env bash
+# pgha lab: three Debian 12 machines (pglab1..3) on this machine, each a systemd-nspawn container
+# booting systemd from its own overlay "disk" over a shared node image, on a lab bridge, with an IPMI BMC
+# per node and a caching package proxy. Topology: lab/lab.env. See lab/README.md.
 #
-#   lab.sh up                 create or repair the lab (idempotent)
-#   lab.sh down               remove everything (safe to run twice)
-#   lab.sh status             nodes, init pids, sshd
-#   lab.sh exec NODE CMD...   run CMD inside NODE (nsenter); no CMD = login shell
-#   lab.sh ssh NODE [CMD...]  ssh root@NODE with the lab key
-#   lab.sh poweroff NODE      kill -KILL the node's init: every process in it dies
-#   lab.sh poweron NODE       boot the node again (same data; only sshd starts)
-#   lab.sh state              print the lab's state JSON
+#   lab.sh up                  build the image if needed, start proxy, nodes and BMCs (idempotent)
+#   lab.sh down                stop and remove everything (safe to run twice); fails if anything is left
+#   lab.sh status              nodes, BMCs, proxy
+#   lab.sh exec NODE CMD...    run CMD inside NODE (all its namespaces); no CMD = login shell
+#   lab.sh ssh NODE [CMD...]   ssh root@NODE with the lab key
+#   lab.sh poweroff NODE       power cut: kill -9 of the node's init, wait until every process is gone
+#   lab.sh poweron NODE        boot the node (same disk), wait for sshd
+#   lab.sh partition NODE      cut the node's link (its processes keep running); lab.sh heal NODE restores it
+#   lab.sh state               the lab's state as JSON
+#   lab.sh leftovers           list anything of the lab still on this machine (exit 1 if any)
+# For the BMCs: power-status NODE (exit 0 = on), power-cut NODE (kill -9, no wait), poweron NODE --no-wait.
 set -euo pipefail
 
 LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -20,602 +22,580 @@ LAB_SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 DIR=${PGHA_LAB_DIR:-$PGHA_LAB_DIR_DEFAULT}
 DIR=${DIR%/}
+CACHE=${PGHA_LAB_CACHE:-${HOME:-/root}/.cache/pgha}
 read -r -a NODES <<<"$PGHA_LAB_NODES"
 BR=$PGHA_LAB_BRIDGE
 PREFIX=$PGHA_LAB_PREFIX
-HOST_PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 MARKER=.pgha-lab-dir
+CGROUP_ROOTS=(/sys/fs/cgroup/unified /sys/fs/cgroup/systemd)
+CGROUP_NAME=pgha-lab
+PROXY_URL="http://$PGHA_LAB_BRIDGE_ADDR:$PGHA_LAB_APT_PROXY_PORT"
 
-info() { printf 'lab: %s\n' "$*"; }
-warn() { printf 'lab: warning: %s\n' "$*" >&2; }
+info() { printf 'lab: %s\n' "$*" >&2; }
 die() {
-	printf 'lab: error: %s\n' "$*" >&2
-	exit 1
+    printf 'lab: error: %s\n' "$*" >&2
+    exit 1
 }
 
-usage() {
-	sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'
-}
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '/^set -euo/d' -e 's/^# \{0,1\}//'; }
 
 require_root() {
-	if [[ $(id -u) -ne 0 ]]; then
-		local hint="sudo bash lab/lab.sh $1"
-		if [[ $1 == up || $1 == down ]]; then hint="sudo npm run lab:$1  (or: $hint)"; fi
-		die "'lab.sh $1' must run as root: the lab is made of network namespaces, a bridge, veths and mounts. Try: $hint"
-	fi
+    ((EUID == 0)) || die "'lab.sh $1' must run as root (containers, a bridge, mounts and cgroups). Try: sudo bash lab/lab.sh $1"
 }
 
-lock() { # serialize commands that change the lab (fd 9 is closed for everything spawned)
-	exec 9<"$LAB_SRC/lab.sh"
-	flock -w 900 9 || die "another lab.sh command holds the lock"
+lock() { # serialize commands that change the lab (fd 9 is closed for everything the lab starts)
+    exec 9<"$LAB_SRC/lab.env"
+    flock -w 900 9 || die "another lab.sh command holds the lock"
 }
 
 # ------------------------------------------------------------------ naming
-is_node() {
-	local n
-	for n in "${NODES[@]}"; do [[ $n == "$1" ]] && return 0; done
-	return 1
-}
-node_ip() {
-	local v="PGHA_LAB_IP_$1"
-	printf '%s' "${!v}"
-}
-mac_for() { # mac_for IP MIDDLE -> PREFIX:MIDDLE:<last octet hex>
-	printf '%s:%s:%02x' "$PGHA_LAB_MAC_PREFIX" "$2" "${1##*.}"
-}
-node_dir() { printf '%s/nodes/%s' "$DIR" "$1"; }
-node_ns() { printf '%s%s' "$PGHA_LAB_NETNS_PREFIX" "$1"; }
-node_veth() { printf '%s%s' "$PGHA_LAB_VETH_PREFIX" "$1"; }
 check_node_arg() {
-	[[ -n ${1:-} ]] || die "missing NODE (one of: ${NODES[*]})"
-	is_node "$1" || die "unknown node '$1' (one of: ${NODES[*]})"
+    local n
+    [[ -n ${1:-} ]] || die "missing NODE (one of: ${NODES[*]})"
+    for n in "${NODES[@]}"; do [[ $n == "$1" ]] && return 0; done
+    die "unknown node '$1' (one of: ${NODES[*]})"
 }
+node_ip() { local v="PGHA_LAB_IP_$1"; printf '%s' "${!v}"; }
+bmc_ip() { local v="PGHA_LAB_BMC_$1"; printf '%s' "${!v}"; }
+node_dir() { printf '%s/nodes/%s' "$DIR" "$1"; }
+node_veth() { printf 'vb-%s' "$1"; } # systemd-nspawn's name for the host side of --network-bridge
+cgroup_dirs() { local r; for r in "${CGROUP_ROOTS[@]}"; do printf '%s/%s/%s\n' "$r" "$CGROUP_NAME" "$1"; done; }
 
 # ------------------------------------------------------------------ small helpers
-write_if_changed() { # write_if_changed FILE MODE < content (leaves FILE and its dir alone if equal)
-	local f=$1 mode=$2 new old tmp
-	new=$(
-		cat
-		echo x
-	)
-	if [[ -f $f ]]; then
-		old=$(
-			cat "$f"
-			echo x
-		)
-		[[ $old != "$new" ]] || return 0
-	fi
-	tmp=$(mktemp "$f.XXXXXX")
-	printf '%s' "${new%x}" >"$tmp"
-	chmod "$mode" "$tmp"
-	mv -f "$tmp" "$f"
+# Runs "$@" detached: own session, stdin /dev/null, output to LOG, no inherited fd above 2, pid in PIDFILE,
+# after joining the cgroup directories named in LAB_CGROUPS (newline separated).
+launch_detached() { # LOG PIDFILE CMD...
+    local log=$1 pidfile=$2 i
+    shift 2
+    rm -f "$pidfile"
+    # shellcheck disable=SC2016 # expanded by the inner bash
+    LAB_CGROUPS=${LAB_CGROUPS:-} setsid bash -c '
+        for fd in /proc/$$/fd/*; do fd=${fd##*/}; if ((fd > 2)); then eval "exec $fd>&-"; fi; done
+        while IFS= read -r cg; do [[ -z $cg ]] || echo $$ >"$cg/cgroup.procs"; done <<<"$LAB_CGROUPS"
+        echo $$ >"$0"
+        exec "$@"' "$pidfile" "$@" </dev/null >>"$log" 2>&1 &
+    for ((i = 0; i < 50; i++)); do
+        [[ -s $pidfile ]] && return 0
+        sleep 0.1
+    done
+    die "could not start $1 (see $log)"
 }
 
-copy_dir_tree() { # directories only, with owner and mode (no files: a fresh host has none)
-	local src=$1 dst=$2 d
-	mkdir -p "$dst"
-	[[ -d $src ]] || return 0
-	while IFS= read -r -d '' d; do
-		mkdir -p "$dst/$d"
-		chown --reference="$src/$d" "$dst/$d"
-		chmod --reference="$src/$d" "$dst/$d"
-	done < <(cd "$src" && find . -xdev -type d -print0)
-}
+pid_alive() { [[ -s $1 ]] && kill -0 "$(cat "$1")" 2>/dev/null; }
 
-close_fds() { # close every fd above 2 of the current (sub)shell
-	local fd
-	for fd in /proc/"$BASHPID"/fd/*; do
-		fd=${fd##*/}
-		if [[ $fd =~ ^[0-9]+$ ]] && ((fd > 2)); then eval "exec $fd>&-" 2>/dev/null || true; fi
-	done
-	return 0
+stop_pidfile() { # PIDFILE: SIGTERM, wait, SIGKILL
+    local pid i
+    pid_alive "$1" || { rm -f "$1"; return 0; }
+    pid=$(cat "$1")
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 50; i++)); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    rm -f "$1"
 }
 
 # shellcheck disable=SC2016 # expanded by the inner bash
 tcp_open() { timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null; }
 
-ns_inode() { stat -L -c %i "$1" 2>/dev/null || true; }
-
-# PID (host pid namespace) of the node's tini if the node is running, else empty.
-init_pid() {
-	local n=$1 pid ns_i
-	[[ -r $(node_dir "$n")/init.pid ]] || return 0
-	read -r pid <"$(node_dir "$n")/init.pid" || return 0
-	[[ $pid =~ ^[0-9]+$ && -d /proc/$pid ]] || return 0
-	[[ $(cat "/proc/$pid/comm" 2>/dev/null) == tini ]] || return 0
-	ns_i=$(ns_inode "/run/netns/$(node_ns "$n")")
-	[[ -n $ns_i && $(ns_inode "/proc/$pid/ns/net") == "$ns_i" ]] || return 0
-	printf '%s' "$pid"
+write_if_changed() { # FILE MODE < content
+    local f=$1 mode=$2 tmp
+    tmp=$(mktemp "$f.XXXXXX")
+    cat >"$tmp"
+    if [[ -f $f ]] && cmp -s "$tmp" "$f"; then
+        rm -f "$tmp"
+    else
+        chmod "$mode" "$tmp"
+        mv -f "$tmp" "$f"
+    fi
 }
 
-node_exec() { # node_exec NODE CMD... (clean environment, node's root and cwd)
-	local n=$1 pid
-	shift
-	pid=$(init_pid "$n")
-	[[ -n $pid ]] || die "node $n is not running (lab.sh up / lab.sh poweron $n)"
-	# 9<&-: the lab lock must not leak into daemons started this way.
-	nsenter -t "$pid" -m -u -i -n -p -r -w -- \
-		env -i PATH="$HOST_PATH" HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM="${TERM:-dumb}" "$@" 9<&-
+random_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
+
+# ------------------------------------------------------------------ host packages
+ensure_host_packages() {
+    local p missing=()
+    for p in $PGHA_LAB_HOST_PACKAGES; do
+        [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true) == installed ]] || missing+=("$p")
+    done
+    ((${#missing[@]} > 0)) || return 0
+    command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get: the lab needs Debian 12"
+    info "installing ${missing[*]}"
+    # The packages' maintainer scripts must not start services on this machine (apt-cacher-ng would listen
+    # on every address): the lab runs its own proxy on the bridge only.
+    local policy=/usr/sbin/policy-rc.d own_policy=0 rc=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\n# pgha lab: no daemon starts during the lab package install\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        own_policy=1
+    fi
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; } >&2 || rc=$?
+    if ((own_policy)); then rm -f "$policy"; fi
+    ((rc == 0)) || die "apt-get failed (exit $rc) installing ${missing[*]}"
 }
 
-# ------------------------------------------------------------------ packages
-ensure_packages() {
-	local p missing=()
-	for p in $PGHA_LAB_PACKAGES; do
-		if [[ $(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true) != installed ]]; then
-			missing+=("$p")
-		fi
-	done
-	[[ ${#missing[@]} -gt 0 ]] || return 0
-	command -v apt-get >/dev/null || die "missing packages (${missing[*]}) and no apt-get: this lab needs Debian 12"
-	info "installing missing packages: ${missing[*]}"
-	# Do not let the packages' maintainer scripts start pcsd/corosync/pacemaker/postgres/sshd
-	# on the host itself: the cluster runs in the lab nodes.
-	local policy=/usr/sbin/policy-rc.d own_policy=0
-	if [[ ! -e $policy ]]; then
-		printf '#!/bin/sh\n# pgha lab: no daemon starts during lab package install\nexit 101\n' >"$policy"
-		chmod 0755 "$policy"
-		own_policy=1
-	fi
-	local rc=0
-	{
-		DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-			DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
-	} || rc=$?
-	if [[ $own_policy == 1 ]]; then rm -f "$policy"; fi
-	[[ $rc == 0 ]] || die "apt-get failed (exit $rc) installing: ${missing[*]}"
+# ------------------------------------------------------------------ the node image
+# Built once with mmdebstrap and cached by its inputs; nodes mount it read-only as their overlay's lower layer.
+image_key() {
+    { printf '%s\n' "$PGHA_LAB_SUITE" "$PGHA_LAB_MIRROR" "$PGHA_LAB_IMAGE_PACKAGES"; declare -f build_image; } | sha256sum | cut -c1-16
+}
+image_dir() { printf '%s/lab-image/%s' "$CACHE" "$(image_key)"; }
+
+# shellcheck disable=SC2016 # the hooks are expanded by mmdebstrap
+build_image() { # ROOTFS
+    local rootfs=$1 include
+    include=$(tr ' ' ',' <<<"$PGHA_LAB_IMAGE_PACKAGES")
+    # Hooks: networkd on; unique host keys and machine-id per node (made at first boot or by lab.sh);
+    # no hostname or resolver of this machine; dpkg as in container images (no fsync per file, no
+    # manuals or translations), which makes the nodes' package installs several times faster.
+    mmdebstrap --mode=root --variant=minbase --include="$include" \
+        --customize-hook='chroot "$1" systemctl enable systemd-networkd.service' \
+        --customize-hook='rm -f "$1"/etc/ssh/ssh_host_*' \
+        --customize-hook='mkdir -p "$1"/etc/systemd/system/ssh.service.d && printf "[Service]\nExecStartPre=\nExecStartPre=/usr/bin/ssh-keygen -A\nExecStartPre=/usr/sbin/sshd -t\n" >"$1"/etc/systemd/system/ssh.service.d/host-keys.conf' \
+        --customize-hook='echo localhost >"$1"/etc/hostname; rm -f "$1"/etc/resolv.conf; : >"$1"/etc/resolv.conf' \
+        --customize-hook='rm -f "$1"/etc/machine-id "$1"/var/lib/dbus/machine-id; : >"$1"/etc/machine-id' \
+        --customize-hook='printf "force-unsafe-io\npath-exclude=/usr/share/man/*\npath-exclude=/usr/share/doc/*\npath-include=/usr/share/doc/*/copyright\npath-exclude=/usr/share/locale/*\npath-include=/usr/share/locale/locale.alias\n" >"$1"/etc/dpkg/dpkg.cfg.d/pgha-lab' \
+        "$PGHA_LAB_SUITE" "$rootfs" \
+        "deb $PGHA_LAB_MIRROR $PGHA_LAB_SUITE main" \
+        "deb $PGHA_LAB_MIRROR $PGHA_LAB_SUITE-updates main" \
+        "deb ${PGHA_LAB_MIRROR%/debian}/debian-security $PGHA_LAB_SUITE-security main"
 }
 
-check_tools() {
-	local t
-	for t in ip nsenter unshare tini sshd ssh ssh-keygen flock setsid pgrep ss; do
-		command -v "$t" >/dev/null || die "'$t' not found (packages: $PGHA_LAB_PACKAGES)"
-	done
-	grep -qw overlay /proc/filesystems || modprobe overlay 2>/dev/null || true
-	grep -qw overlay /proc/filesystems || die "the kernel has no overlay filesystem (needed for per-node /etc)"
+ensure_image() {
+    local dir started tmp other
+    dir=$(image_dir)
+    [[ -x $dir/rootfs/usr/lib/systemd/systemd ]] && return 0
+    mkdir -p "$CACHE/lab-image"
+    tmp=$(mktemp -d "$CACHE/lab-image/.build.XXXXXX")
+    started=$SECONDS
+    info "building the node image (Debian $PGHA_LAB_SUITE with systemd and sshd; about 1 min; log: $CACHE/lab-image/build.log)"
+    if ! build_image "$tmp/rootfs" >"$CACHE/lab-image/build.log" 2>&1; then
+        rm -rf "$tmp"
+        tail -n 20 "$CACHE/lab-image/build.log" >&2
+        die "building the node image failed (log: $CACHE/lab-image/build.log)"
+    fi
+    rm -rf "$dir"
+    mv "$tmp" "$dir"
+    info "node image built in $((SECONDS - started)) s: $dir ($(du -sh "$dir" | cut -f1))"
+    # Older images are no longer needed unless a node still runs on one.
+    for other in "$CACHE"/lab-image/*/; do
+        other=${other%/}
+        [[ $other != "$dir" ]] || continue
+        grep -qF "lowerdir=$other/rootfs" /proc/mounts || rm -rf "$other"
+    done
 }
 
-# ------------------------------------------------------------------ lab dir, key, binaries
+# ------------------------------------------------------------------ lab dir and keys
 ensure_dir() {
-	if [[ -e $DIR && ! -e $DIR/$MARKER ]]; then
-		if [[ -n $(ls -A "$DIR" 2>/dev/null) ]]; then
-			die "$DIR exists, is not empty and is not a pgha lab dir (no $MARKER); set PGHA_LAB_DIR elsewhere"
-		fi
-	fi
-	mkdir -p "$DIR/nodes" "$DIR/bin"
-	chmod 0700 "$DIR"
-	[[ -e $DIR/$MARKER ]] || printf 'pgha lab state dir; removed by lab.sh down\n' >"$DIR/$MARKER"
-	if [[ ! -s $DIR/id_ed25519 || ! -s $DIR/id_ed25519.pub ]]; then
-		rm -f "$DIR/id_ed25519" "$DIR/id_ed25519.pub"
-		ssh-keygen -q -t ed25519 -N '' -C "pgha-lab@$(hostname)" -f "$DIR/id_ed25519"
-		info "generated lab SSH key $DIR/id_ed25519"
-	fi
-	# Lab binaries the nodes use (copied so a running lab does not depend on the checkout).
-	local f
-	for f in node-init systemctl-standin; do
-		if ! cmp -s "$LAB_SRC/$f" "$DIR/bin/$f"; then install -m 0755 "$LAB_SRC/$f" "$DIR/bin/$f"; fi
-	done
+    if [[ -e $DIR && ! -e $DIR/$MARKER && -n $(ls -A "$DIR" 2>/dev/null) ]]; then
+        die "$DIR exists, is not empty and is not a pgha lab dir (no $MARKER); set PGHA_LAB_DIR elsewhere"
+    fi
+    mkdir -p "$DIR/nodes" "$DIR/bin" "$DIR/bmc" "$DIR/proxy"
+    chmod 0700 "$DIR"
+    [[ -e $DIR/$MARKER ]] || printf 'pgha lab state dir; removed by lab.sh down\n' >"$DIR/$MARKER"
+    if [[ ! -s $DIR/id_ed25519 ]]; then
+        rm -f "$DIR/id_ed25519" "$DIR/id_ed25519.pub"
+        ssh-keygen -q -t ed25519 -N '' -C "pgha-lab" -f "$DIR/id_ed25519"
+    fi
+    # IPMI 2.0 passwords have at most 20 bytes.
+    if [[ ! -s $DIR/bmc/password ]]; then
+        (umask 077 && random_password 20 >"$DIR/bmc/password")
+    fi
+    # What the BMCs run, copied so that a running lab does not depend on the checkout.
+    local f
+    for f in lab.sh lab.env bmc.py; do
+        cmp -s "$LAB_SRC/$f" "$DIR/bin/$f" || install -m 0755 "$LAB_SRC/$f" "$DIR/bin/$f"
+    done
 }
 
 # ------------------------------------------------------------------ network
 ensure_bridge() {
-	local addr="$PGHA_LAB_BRIDGE_ADDR/$PREFIX" other
-	other=$(ip -o -4 addr show to "$PGHA_LAB_SUBNET" 2>/dev/null | awk -v br="$BR" '$2 != br {print $2}' | sort -u | tr '\n' ' ')
-	[[ -z $other ]] || die "lab subnet $PGHA_LAB_SUBNET is already used on the host by: $other"
-	if ! ip link show dev "$BR" >/dev/null 2>&1; then
-		ip link add "$BR" address "$(mac_for "$PGHA_LAB_BRIDGE_ADDR" 00:00)" type bridge
-		info "created bridge $BR"
-	fi
-	if [[ -w /proc/sys/net/ipv6/conf/$BR/disable_ipv6 ]]; then echo 1 >"/proc/sys/net/ipv6/conf/$BR/disable_ipv6"; fi
-	if ! ip -o -4 addr show dev "$BR" | grep -qw "inet $addr"; then
-		ip addr add "$addr" dev "$BR"
-	fi
-	ip link set "$BR" up
-	# Bridged frames traverse iptables when br_netfilter is loaded; a host firewall with a
-	# DROP forward policy (e.g. Docker) would then cut the nodes off from each other.
-	if [[ $(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo 0) == 1 ]] && command -v iptables >/dev/null; then
-		if ! iptables -C FORWARD -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT 2>/dev/null; then
-			iptables -I FORWARD 1 -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT ||
-				warn "could not add iptables FORWARD accept rule for $BR"
-		fi
-	fi
+    local other n a
+    other=$(ip -o -4 addr show to "$PGHA_LAB_SUBNET" 2>/dev/null | awk -v br="$BR" '$2 != br {print $2}' | sort -u | tr '\n' ' ')
+    [[ -z $other ]] || die "lab subnet $PGHA_LAB_SUBNET is already used on this machine by: $other"
+    if ! ip link show dev "$BR" >/dev/null 2>&1; then
+        ip link add "$BR" type bridge
+        info "created bridge $BR"
+    fi
+    if [[ -w /proc/sys/net/ipv6/conf/$BR/disable_ipv6 ]]; then echo 1 >"/proc/sys/net/ipv6/conf/$BR/disable_ipv6"; fi
+    for a in "$PGHA_LAB_BRIDGE_ADDR/$PREFIX" $(for n in "${NODES[@]}"; do echo "$(bmc_ip "$n")/32"; done); do
+        [[ $(ip -o -4 addr show dev "$BR") == *"inet $a "* ]] || ip addr add "$a" dev "$BR"
+    done
+    ip link set "$BR" up
+    # Bridged frames traverse iptables when br_netfilter is loaded; a DROP forward policy (e.g. Docker's)
+    # would cut the nodes off from each other.
+    if [[ $(cat /proc/sys/net/bridge/bridge-nf-call-iptables 2>/dev/null || echo 0) == 1 ]] && command -v iptables >/dev/null; then
+        iptables -C FORWARD -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT 2>/dev/null ||
+            iptables -I FORWARD 1 -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT
+    fi
 }
 
 remove_bridge() {
-	if command -v iptables >/dev/null; then
-		while iptables -C FORWARD -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT 2>/dev/null; do
-			iptables -D FORWARD -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT || break
-		done
-	fi
-	if ip link show dev "$BR" >/dev/null 2>&1; then
-		ip link del "$BR"
-		info "deleted bridge $BR"
-	fi
+    if command -v iptables >/dev/null; then
+        while iptables -C FORWARD -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT 2>/dev/null; do
+            iptables -D FORWARD -i "$BR" -o "$BR" -m comment --comment pgha-lab -j ACCEPT || break
+        done
+    fi
+    if ip link show dev "$BR" >/dev/null 2>&1; then ip link del "$BR"; fi
 }
 
-# (Re)attach the node's netns to the bridge: veth pair, eth0 inside, address, lo.
-attach_net() {
-	local n=$1 ns veth tmp ip
-	ns=$(node_ns "$n")
-	veth=$(node_veth "$n")
-	tmp="vp-$n"
-	ip=$(node_ip "$n")
-	if ! ip link show dev "$veth" >/dev/null 2>&1; then
-		ip -n "$ns" link del eth0 2>/dev/null || true
-		ip link del "$tmp" 2>/dev/null || true
-		ip link add "$veth" address "$(mac_for "$ip" 01:00)" type veth \
-			peer name "$tmp" address "$(mac_for "$ip" 00:00)"
-		ip link set "$tmp" netns "$ns"
-		ip -n "$ns" link set "$tmp" name eth0
-	fi
-	if [[ -w /proc/sys/net/ipv6/conf/$veth/disable_ipv6 ]]; then echo 1 >"/proc/sys/net/ipv6/conf/$veth/disable_ipv6"; fi
-	ip link set "$veth" master "$BR"
-	ip link set "$veth" up
-	ip netns exec "$ns" sh -c 'echo 1 > /proc/sys/net/ipv6/conf/eth0/disable_ipv6' 2>/dev/null || true
-	if ! ip -n "$ns" -o -4 addr show dev eth0 | grep -qw "inet $ip/$PREFIX"; then
-		ip -n "$ns" addr add "$ip/$PREFIX" dev eth0
-	fi
-	ip -n "$ns" link set lo up
-	ip -n "$ns" link set eth0 up
+# ------------------------------------------------------------------ package proxy
+ensure_proxy() {
+    local d=$DIR/proxy i
+    pid_alive "$d/pid" && return 0
+    mkdir -p "$d/conf" "$d/log" "$CACHE/apt-cacher-ng"
+    cp -a /etc/apt-cacher-ng/. "$d/conf/"
+    # An empty backends_debian falls back to backends_debian.default (ftp.debian.org): name the mirror.
+    rm -f "$d"/conf/*.default
+    printf '%s/\n' "$PGHA_LAB_MIRROR" >"$d/conf/backends_debian"
+    launch_detached "$d/daemon.log" "$d/pid" apt-cacher-ng -c "$d/conf" ForeGround=1 \
+        CacheDir="$CACHE/apt-cacher-ng" LogDir="$d/log" SocketPath="$d/socket" PidFile="$d/acng.pid" \
+        BindAddress="$PGHA_LAB_BRIDGE_ADDR" Port="$PGHA_LAB_APT_PROXY_PORT"
+    for ((i = 0; i < 100; i++)); do
+        tcp_open "$PGHA_LAB_BRIDGE_ADDR" "$PGHA_LAB_APT_PROXY_PORT" && return 0
+        sleep 0.1
+    done
+    die "the package proxy did not start (see $d/daemon.log)"
 }
 
-# ------------------------------------------------------------------ node data
-prepare_node() { # first-time creation of the node's persistent data
-	local n=$1 nd ip upper t d f
-	nd=$(node_dir "$n")
-	ip=$(node_ip "$n")
-	upper=$nd/etc/upper
-	mkdir -p "$upper" "$nd/etc/work" "$nd/root/.ssh" "$nd/vartmp"
-	chmod 1777 "$nd/vartmp"
-	if [[ ! -e $nd/.initialized ]]; then
-		info "$n: creating node data in $nd"
-		for d in pacemaker corosync pcsd; do copy_dir_tree "/var/lib/$d" "$nd/varlib/$d"; done
-		copy_dir_tree /var/log "$nd/log"
-		for f in wtmp btmp lastlog faillog; do
-			if [[ -f /var/log/$f ]]; then
-				: >"$nd/log/$f"
-				chown --reference="/var/log/$f" "$nd/log/$f"
-				chmod --reference="/var/log/$f" "$nd/log/$f"
-			fi
-		done
-		# Debian's stopped "main" cluster comes with the package on a real host: keep it.
-		mkdir -p "$nd/varlib/postgresql"
-		if [[ -d /var/lib/postgresql ]]; then cp -a /var/lib/postgresql/. "$nd/varlib/postgresql/"; fi
-		chown --reference=/var/lib/postgresql "$nd/varlib/postgresql" 2>/dev/null || true
-		# /var/lib/pgsql: where PGDATA lives (not part of Debian; empty, owned by postgres).
-		install -d -m 0700 "$nd/varlib/pgsql"
-		if getent passwd postgres >/dev/null; then chown postgres:postgres "$nd/varlib/pgsql"; fi
-		# /root like a fresh Debian root account.
-		chmod 0700 "$nd/root" "$nd/root/.ssh"
-		if [[ -f /usr/share/base-files/dot.bashrc ]]; then cp /usr/share/base-files/dot.bashrc "$nd/root/.bashrc"; fi
-		if [[ -f /usr/share/base-files/dot.profile ]]; then cp /usr/share/base-files/dot.profile "$nd/root/.profile"; fi
-		# /etc upper layer: identity, sshd, host keys, enabled units.
-		printf '%s\n' "$n" >"$upper/hostname"
-		cat >"$upper/hosts" <<EOF
-127.0.0.1	localhost
-$ip	$n
-
-# The following lines are desirable for IPv6 capable hosts
-::1     localhost ip6-localhost ip6-loopback
-ff02::1 ip6-allnodes
-ff02::2 ip6-allrouters
-EOF
-		tr -d '-' </proc/sys/kernel/random/uuid >"$upper/machine-id"
-		chmod 0444 "$upper/machine-id"
-		mkdir -p "$upper/ssh" "$upper/pgha-lab"
-		for t in ed25519 ecdsa rsa; do
-			rm -f "$upper/ssh/ssh_host_${t}_key" "$upper/ssh/ssh_host_${t}_key.pub"
-			ssh-keygen -q -t "$t" -N '' -C "root@$n" -f "$upper/ssh/ssh_host_${t}_key"
-		done
-		cat >"$upper/ssh/sshd_config" <<EOF
-# pgha lab node $n: written by lab/lab.sh. Key-based root login only, on the node's IP.
-ListenAddress $ip
-HostKey /etc/ssh/ssh_host_ed25519_key
-HostKey /etc/ssh/ssh_host_ecdsa_key
-HostKey /etc/ssh/ssh_host_rsa_key
-PidFile /run/sshd.pid
-PermitRootLogin prohibit-password
-PubkeyAuthentication yes
-PasswordAuthentication no
-KbdInteractiveAuthentication no
-UsePAM yes
-UseDNS no
-X11Forwarding no
-PrintMotd no
-AcceptEnv LANG LC_*
-Subsystem sftp /usr/lib/openssh/sftp-server
-EOF
-		printf 'ssh\n' >"$upper/pgha-lab/systemctl-enabled"
-		touch "$nd/.initialized"
-	fi
-	write_if_changed "$nd/root/.ssh/authorized_keys" 0600 <"$DIR/id_ed25519.pub"
+# ------------------------------------------------------------------ BMCs
+# Debian's python3 (its python3-pyghmi), whatever python3 comes first on PATH.
+ensure_bmc() {
+    local n=$1 pidfile=$DIR/bmc/$1.pid
+    pid_alive "$pidfile" && return 0
+    launch_detached "$DIR/bmc/$n.log" "$pidfile" /usr/bin/python3 "$DIR/bin/bmc.py" --node "$n" \
+        --address "$(bmc_ip "$n")" --port "$PGHA_LAB_BMC_PORT" --user "$PGHA_LAB_BMC_USER" \
+        --password-file "$DIR/bmc/password" --lab "$DIR/bin/lab.sh"
 }
 
-# ------------------------------------------------------------------ node lifecycle
-kill_node_procs() { # everything left in the node's netns (plus a stray init)
-	local n=$1 ns pids i
-	ns=$(node_ns "$n")
-	for ((i = 0; i < 50; i++)); do
-		pids=$({
-			if [[ -e /run/netns/$ns ]]; then ip netns pids "$ns" 2>/dev/null || true; fi
-			pgrep -f "^tini -- /bin/bash $DIR/bin/node-init $n " || true
-		} | sort -u | tr '\n' ' ')
-		[[ -n ${pids// /} ]] || return 0
-		# shellcheck disable=SC2086
-		kill -KILL $pids 2>/dev/null || true
-		sleep 0.1
-	done
-	warn "$n: processes still alive after SIGKILL: $pids"
+wait_bmc() {
+    local n=$1 i
+    for ((i = 0; i < 100; i++)); do
+        pid_alive "$DIR/bmc/$n.pid" || break
+        grep -q "listening on" "$DIR/bmc/$n.log" && return 0
+        sleep 0.1
+    done
+    tail -n 20 "$DIR/bmc/$n.log" >&2
+    die "the BMC of $n did not start (see $DIR/bmc/$n.log)"
 }
 
-node_off() { # power a node off (quietly does nothing if it is already off)
-	local n=$1 pid ns veth i
-	pid=$(init_pid "$n")
-	ns=$(node_ns "$n")
-	veth=$(node_veth "$n")
-	if [[ -n $pid ]]; then
-		kill -KILL "$pid" 2>/dev/null || true
-		for ((i = 0; i < 100; i++)); do
-			[[ -d /proc/$pid ]] || break
-			sleep 0.05
-		done
-	fi
-	kill_node_procs "$n"
-	if ip link show dev "$veth" >/dev/null 2>&1; then ip link del "$veth"; fi
-	if [[ -e /run/netns/$ns ]]; then ip netns del "$ns"; fi
-	rm -f "$(node_dir "$n")/init.pid"
-	[[ -z $pid ]] || info "$n: powered off (killed init $pid)"
+# ------------------------------------------------------------------ nodes
+node_merged() { printf '%s/merged' "$(node_dir "$1")"; }
+
+# The node's disk: an overlay of the image with the node's own upper layer, set up like a fresh install
+# at first use (hostname, machine-id, static address, proxy, host keys, root's authorized key).
+mount_disk() {
+    local n=$1 d m ip t
+    d=$(node_dir "$n")
+    m=$d/merged
+    mkdir -p "$d/upper" "$d/work" "$m"
+    mountpoint -q "$m" || mount -t overlay overlay -o "lowerdir=$(image_dir)/rootfs,upperdir=$d/upper,workdir=$d/work" "$m"
+    [[ ! -e $d/.installed ]] || return 0
+    ip=$(node_ip "$n")
+    printf '%s\n' "$n" >"$m/etc/hostname"
+    od -An -tx1 -N16 /dev/urandom | tr -d ' \n' >"$m/etc/machine-id"
+    echo >>"$m/etc/machine-id"
+    : >"$m/etc/fstab"
+    # As Debian's installer writes it (os-prep replaces the 127.0.1.1 line).
+    printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' "$n" >"$m/etc/hosts"
+    printf '# no name server on the lab network; packages come through %s\n' "$PROXY_URL" >"$m/etc/resolv.conf"
+    printf '[Match]\nName=host0\n\n[Network]\nAddress=%s/%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' "$ip" "$PREFIX" >"$m/etc/systemd/network/10-host0.network"
+    printf 'Acquire::http::Proxy "%s";\n' "$PROXY_URL" >"$m/etc/apt/apt.conf.d/01proxy"
+    for t in ed25519 ecdsa rsa; do
+        ssh-keygen -q -t "$t" -N '' -C "root@$n" -f "$m/etc/ssh/ssh_host_${t}_key"
+    done
+    install -d -m 0700 "$m/root/.ssh"
+    install -m 0600 "$DIR/id_ed25519.pub" "$m/root/.ssh/authorized_keys"
+    touch "$d/.installed"
+}
+
+nspawn_pid() { [[ -s $(node_dir "$1")/nspawn.pid ]] && cat "$(node_dir "$1")/nspawn.pid"; }
+
+# Every process of the node (its systemd-nspawn and the container), from its cgroups.
+node_procs() {
+    local c
+    while IFS= read -r c; do
+        [[ -d $c ]] && find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null
+    done < <(cgroup_dirs "$1") | sort -un
+}
+node_on() { [[ -n $(node_procs "$1") ]]; }
+
+# PID (host namespace) of the node's init (systemd, the child of its systemd-nspawn).
+init_pid() {
+    local pid
+    pid=$(nspawn_pid "$1") || return 1
+    pgrep -P "$pid" | head -n1
+}
+
+remove_cgroups() {
+    local c
+    while IFS= read -r c; do
+        [[ -d $c ]] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null
+    done < <(cgroup_dirs "$1")
+    return 0
+}
+
+wait_off() { # NODE SECONDS
+    local i
+    for ((i = 0; i < $2 * 10; i++)); do
+        node_on "$1" || { remove_cgroups "$1"; return 0; }
+        sleep 0.1
+    done
+    return 1
 }
 
 boot_node() {
-	local n=$1 nd ns ip upid pid i
-	nd=$(node_dir "$n")
-	ns=$(node_ns "$n")
-	ip=$(node_ip "$n")
-	node_off "$n" >/dev/null # clean slate: stale netns, veth, processes
-	if [[ ! -d /run/netns ]]; then touch "$DIR/created-run-netns"; fi
-	ip netns add "$ns"
-	attach_net "$n"
-	printf '\n==== boot %s ====\n' "$(date '+%F %T')" >>"$nd/console.log"
-	(
-		close_fds # nothing of the caller (lab lock, npm/jest pipes) may live on in the node
-		cd /
-		exec setsid env -i PATH="$HOST_PATH" LANG=C.UTF-8 HOME=/root TERM=dumb \
-			PGHA_LAB_BOOT_ENABLED="${PGHA_LAB_BOOT_ENABLED:-0}" \
-			ip netns exec "$ns" \
-			unshare --mount --uts --ipc --pid --fork --mount-proc --propagation private \
-			tini -- /bin/bash "$DIR/bin/node-init" "$n" "$nd" "$DIR" "$DIR/bin"
-	) </dev/null >>"$nd/console.log" 2>&1 &
-	upid=$!
-	pid=
-	for ((i = 0; i < 100; i++)); do
-		pid=$(pgrep -P "$upid" -x tini || true)
-		[[ -z $pid ]] || break
-		[[ -d /proc/$upid ]] || break
-		sleep 0.05
-	done
-	[[ -n $pid ]] || die "$n: init did not start; see $nd/console.log"
-	printf '%s\n' "$pid" >"$nd/init.pid"
+    local n=$1 d c
+    d=$(node_dir "$n")
+    node_on "$n" && return 0
+    mount_disk "$n"
+    remove_cgroups "$n"
+    while IFS= read -r c; do mkdir -p "$c"; done < <(cgroup_dirs "$n")
+    printf '\n==== boot %s ====\n' "$(date '+%F %T')" >>"$d/console.log"
+    # --keep-unit: this machine's PID 1 is not systemd (no machined, no host bus), so the node runs in the
+    # cgroups made here. No watchdog and a read-only /proc/sys: nothing in a node may act on this machine.
+    LAB_CGROUPS=$(cgroup_dirs "$n") launch_detached "$d/console.log" "$d/nspawn.pid" \
+        systemd-nspawn -D "$d/merged" -b --register=no --keep-unit --machine="$n" --hostname="$n" \
+        --network-bridge="$BR" --console=read-only --kill-signal=SIGRTMIN+3 \
+        --resolv-conf=off --timezone=off --link-journal=no
 }
 
-wait_node_ready() { # sshd answers on the node's address
-	local n=$1 ip i
-	ip=$(node_ip "$n")
-	for ((i = 0; i < 300; i++)); do
-		if tcp_open "$ip" 22; then return 0; fi
-		if [[ -z $(init_pid "$n") ]]; then
-			tail -n 20 "$(node_dir "$n")/console.log" >&2 || true
-			die "$n: node init died during boot (see $(node_dir "$n")/console.log)"
-		fi
-		sleep 0.1
-	done
-	tail -n 20 "$(node_dir "$n")/console.log" >&2 || true
-	die "$n: sshd not reachable on $ip:22 after 30 s"
+wait_ssh() {
+    local n=$1 ip i
+    ip=$(node_ip "$n")
+    for ((i = 0; i < 600; i++)); do
+        tcp_open "$ip" 22 && return 0
+        node_on "$n" || { tail -n 20 "$(node_dir "$n")/console.log" >&2; die "$n stopped while booting (see $(node_dir "$n")/console.log)"; }
+        sleep 0.1
+    done
+    tail -n 20 "$(node_dir "$n")/console.log" >&2
+    die "$n: sshd not reachable on $ip:22 after 60 s"
+}
+
+power_cut() { # kill -9 of the node's init: the kernel kills every process of the container at once
+    local pid
+    pid=$(init_pid "$1") || true
+    if [[ -n $pid ]]; then kill -KILL "$pid" 2>/dev/null || true; fi
+    # A node that died during boot may have only its systemd-nspawn left.
+    if [[ -z $pid ]] && pid=$(nspawn_pid "$1"); then kill -KILL "$pid" 2>/dev/null || true; fi
+}
+
+shutdown_nodes() { # clean shutdown of every running node at once, power cut for those that hang
+    local n pid
+    for n in "${NODES[@]}"; do
+        if pid=$(nspawn_pid "$n") && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; fi
+    done
+    for n in "${NODES[@]}"; do
+        wait_off "$n" 30 && continue
+        info "$n did not shut down within 30 s: cutting its power"
+        power_cut "$n"
+        wait_off "$n" 10 || info "warning: processes of $n still running: $(node_procs "$n" | xargs)"
+    done
 }
 
 write_access_files() {
-	local n ip t kh f
-	kh=$(
-		for n in "${NODES[@]}"; do
-			ip=$(node_ip "$n")
-			for t in ed25519 ecdsa rsa; do
-				f=$(node_dir "$n")/etc/upper/ssh/ssh_host_${t}_key.pub
-				if [[ -r $f ]]; then printf '%s,%s %s\n' "$n" "$ip" "$(cut -d' ' -f1,2 "$f")"; fi
-			done
-		done
-	)
-	printf '%s\n' "$kh" | write_if_changed "$DIR/known_hosts" 0644
-	{
-		printf '# pgha lab: ssh -F %s/ssh_config pglab1\n' "$DIR"
-		for n in "${NODES[@]}"; do printf 'Host %s\n  HostName %s\n' "$n" "$(node_ip "$n")"; done
-		printf 'Host %s %s.*\n' "${NODES[*]}" "${PGHA_LAB_BRIDGE_ADDR%.*}"
-		printf '  User root\n  IdentityFile %s/id_ed25519\n  IdentitiesOnly yes\n' "$DIR"
-		printf '  UserKnownHostsFile %s/known_hosts\n  StrictHostKeyChecking yes\n' "$DIR"
-		printf '  BatchMode yes\n  ConnectTimeout 5\n  LogLevel ERROR\n'
-	} | write_if_changed "$DIR/ssh_config" 0644
+    local n t f
+    for n in "${NODES[@]}"; do
+        for t in ed25519 ecdsa rsa; do
+            f=$(node_dir "$n")/upper/etc/ssh/ssh_host_${t}_key.pub
+            [[ -r $f ]] && printf '%s,%s %s\n' "$n" "$(node_ip "$n")" "$(cut -d' ' -f1,2 "$f")"
+        done
+    done | write_if_changed "$DIR/known_hosts" 0644
+    {
+        printf '# pgha lab: ssh -F %s/ssh_config pglab1\n' "$DIR"
+        for n in "${NODES[@]}"; do printf 'Host %s\n  HostName %s\n' "$n" "$(node_ip "$n")"; done
+        printf 'Host %s %s.*\n' "${NODES[*]}" "${PGHA_LAB_BRIDGE_ADDR%.*}"
+        printf '  User root\n  IdentityFile %s/id_ed25519\n  IdentitiesOnly yes\n' "$DIR"
+        printf '  UserKnownHostsFile %s/known_hosts\n  StrictHostKeyChecking yes\n' "$DIR"
+        printf '  BatchMode yes\n  ConnectTimeout 5\n  LogLevel ERROR\n'
+    } | write_if_changed "$DIR/ssh_config" 0644
 }
 
 state_json() {
-	local n first=1 pid
-	printf '{\n  "bridge": {"name": "%s", "address": "%s", "prefix": %s},\n' "$BR" "$PGHA_LAB_BRIDGE_ADDR" "$PREFIX"
-	printf '  "subnet": "%s",\n' "$PGHA_LAB_SUBNET"
-	printf '  "vips": {"master": "%s", "slave": "%s"},\n' "$PGHA_LAB_VIP_MASTER" "$PGHA_LAB_VIP_SLAVE"
-	printf '  "dir": "%s",\n' "$DIR"
-	printf '  "ssh": {"user": "root", "privateKey": "%s/id_ed25519", "publicKey": "%s/id_ed25519.pub", "knownHosts": "%s/known_hosts", "config": "%s/ssh_config"},\n' "$DIR" "$DIR" "$DIR" "$DIR"
-	printf '  "nodes": ['
-	for n in "${NODES[@]}"; do
-		pid=$(init_pid "$n")
-		[[ $first == 1 ]] || printf ','
-		first=0
-		printf '\n    {"name": "%s", "ip": "%s", "netns": "%s", "veth": "%s", "running": %s, "initPid": %s}' \
-			"$n" "$(node_ip "$n")" "$(node_ns "$n")" "$(node_veth "$n")" \
-			"$([[ -n $pid ]] && echo true || echo false)" "${pid:-null}"
-	done
-	printf '\n  ]\n}\n'
+    local n first=1
+    printf '{\n  "bridge": {"name": "%s", "address": "%s", "prefix": %s},\n' "$BR" "$PGHA_LAB_BRIDGE_ADDR" "$PREFIX"
+    printf '  "subnet": "%s",\n  "vips": {"master": "%s", "slave": "%s"},\n' "$PGHA_LAB_SUBNET" "$PGHA_LAB_VIP_MASTER" "$PGHA_LAB_VIP_SLAVE"
+    printf '  "dir": "%s",\n  "aptProxy": "%s",\n' "$DIR" "$PROXY_URL"
+    printf '  "ssh": {"user": "root", "privateKey": "%s/id_ed25519", "knownHosts": "%s/known_hosts", "config": "%s/ssh_config"},\n' "$DIR" "$DIR" "$DIR"
+    printf '  "bmc": {"port": %s, "user": "%s", "passwordFile": "%s/bmc/password"},\n' "$PGHA_LAB_BMC_PORT" "$PGHA_LAB_BMC_USER" "$DIR"
+    printf '  "nodes": ['
+    for n in "${NODES[@]}"; do
+        ((first)) || printf ','
+        first=0
+        printf '\n    {"name": "%s", "ip": "%s", "bmc": "%s", "veth": "%s", "on": %s}' \
+            "$n" "$(node_ip "$n")" "$(bmc_ip "$n")" "$(node_veth "$n")" "$(node_on "$n" && echo true || echo false)"
+    done
+    printf '\n  ]\n}\n'
+}
+
+# Anything of the lab still on this machine, one line each.
+leftovers() {
+    local n c p
+    for n in "${NODES[@]}"; do
+        while IFS= read -r c; do [[ ! -d $c ]] || echo "cgroup $c"; done < <(cgroup_dirs "$n")
+        p=$(node_procs "$n" | xargs)
+        [[ -z $p ]] || echo "processes of $n: $p"
+        ! ip link show dev "$(node_veth "$n")" >/dev/null 2>&1 || echo "veth $(node_veth "$n")"
+    done
+    for c in "${CGROUP_ROOTS[@]}"; do [[ ! -d $c/$CGROUP_NAME ]] || echo "cgroup $c/$CGROUP_NAME"; done
+    ! ip link show dev "$BR" >/dev/null 2>&1 || echo "bridge $BR"
+    grep -F "$DIR/" /proc/mounts | awk '{print "mount " $2}' || true
+    for p in /proc/[0-9]*; do
+        [[ $p == "/proc/$$" || $p == "/proc/$BASHPID" ]] && continue
+        c=$(tr '\0' ' ' <"$p/cmdline" 2>/dev/null) || continue
+        [[ $c != *"$DIR/"* && $c != *lab/bmc.py* ]] || echo "process ${p#/proc/}: $c"
+    done
+    [[ ! -e $DIR ]] || echo "directory $DIR"
 }
 
 # ------------------------------------------------------------------ commands
 cmd_up() {
-	require_root up
-	local t0=$SECONDS n pid booted=()
-	ensure_packages
-	check_tools
-	lock
-	ensure_dir
-	ensure_bridge
-	for n in "${NODES[@]}"; do
-		prepare_node "$n"
-		pid=$(init_pid "$n")
-		if [[ -n $pid ]]; then
-			if ! ip link show dev "$(node_veth "$n")" >/dev/null 2>&1; then info "$n: network was cut: re-attaching"; fi
-			attach_net "$n"
-			if ! node_exec "$n" systemctl is-active --quiet ssh; then
-				info "$n: sshd was not running: starting it"
-				node_exec "$n" systemctl start ssh || warn "$n: could not start sshd"
-			fi
-			info "$n: running (init pid $pid)"
-		else
-			boot_node "$n"
-			booted+=("$n")
-		fi
-	done
-	for n in "${booted[@]}"; do
-		wait_node_ready "$n"
-		info "$n: booted $(node_ip "$n") (init pid $(init_pid "$n"))"
-	done
-	write_access_files
-	state_json | write_if_changed "$DIR/state.json" 0644
-	for n in "${NODES[@]}"; do wait_node_ready "$n"; done
-	info "lab up in $((SECONDS - t0)) s; ssh -F $DIR/ssh_config pglab1  (or: ssh -i $DIR/id_ed25519 root@$(node_ip "${NODES[0]}"))"
+    require_root up
+    local t0=$SECONDS n
+    ensure_host_packages
+    lock
+    ensure_image
+    ensure_dir
+    ensure_bridge
+    ensure_proxy
+    for n in "${NODES[@]}"; do
+        if node_on "$n"; then
+            ip link set "$(node_veth "$n")" up 2>/dev/null || true
+        else
+            boot_node "$n"
+        fi
+        ensure_bmc "$n"
+    done
+    for n in "${NODES[@]}"; do
+        wait_ssh "$n"
+        wait_bmc "$n"
+    done
+    write_access_files
+    state_json | write_if_changed "$DIR/state.json" 0644
+    info "lab up in $((SECONDS - t0)) s; ssh -F $DIR/ssh_config pglab1"
 }
 
 cmd_down() {
-	require_root down
-	lock
-	local n any=0
-	for n in "${NODES[@]}"; do
-		if [[ -n $(init_pid "$n") || -e /run/netns/$(node_ns "$n") ]] || ip link show dev "$(node_veth "$n")" >/dev/null 2>&1; then any=1; fi
-		node_off "$n"
-	done
-	if ip link show dev "$BR" >/dev/null 2>&1; then any=1; fi
-	remove_bridge
-	# ip netns add made /run/netns a mount point; undo that if the lab created it.
-	if [[ -e $DIR/created-run-netns && -d /run/netns && -z $(ls -A /run/netns) ]]; then
-		umount -n /run/netns 2>/dev/null || true
-		rmdir /run/netns 2>/dev/null || true
-	fi
-	if [[ -d $DIR ]]; then
-		any=1
-		if [[ -e $DIR/$MARKER ]]; then
-			rm -rf --one-file-system "$DIR"
-			info "removed $DIR"
-		else
-			warn "$DIR is not a pgha lab dir (no $MARKER): left in place"
-		fi
-	fi
-	local left
-	left=$(pgrep -f "$DIR/bin/node-init" || true)
-	[[ -z $left ]] || warn "lab processes still running: $left"
-	if [[ $any == 0 ]]; then info "nothing to remove: the lab is down"; else info "lab down"; fi
+    require_root down
+    lock
+    local n left
+    for n in "${NODES[@]}"; do stop_pidfile "$DIR/bmc/$n.pid"; done
+    shutdown_nodes
+    stop_pidfile "$DIR/proxy/pid"
+    for n in "${NODES[@]}"; do
+        if mountpoint -q "$(node_merged "$n")" 2>/dev/null; then umount "$(node_merged "$n")"; fi
+        remove_cgroups "$n"
+    done
+    for n in "${CGROUP_ROOTS[@]}"; do rmdir "$n/$CGROUP_NAME" 2>/dev/null || true; done
+    remove_bridge
+    if [[ -e $DIR/$MARKER ]]; then
+        rm -rf --one-file-system "$DIR"
+    elif [[ -e $DIR ]]; then
+        info "warning: $DIR is not a pgha lab dir (no $MARKER): left in place"
+    fi
+    left=$(leftovers)
+    [[ -z $left ]] || die "left behind after down:"$'\n'"$left"
+    info "lab down"
 }
 
 cmd_status() {
-	require_root status
-	local n pid rc=0 sshd
-	if ip link show dev "$BR" >/dev/null 2>&1; then
-		info "bridge $BR $(ip -o -4 addr show dev "$BR" | awk '{print $4}') $(cat "/sys/class/net/$BR/operstate")"
-	else
-		info "bridge $BR absent"
-	fi
-	for n in "${NODES[@]}"; do
-		pid=$(init_pid "$n")
-		if [[ -n $pid ]]; then
-			sshd=$(node_exec "$n" systemctl is-active ssh 2>/dev/null || true)
-			printf '%-8s %-14s up    init pid %-8s sshd %s\n' "$n" "$(node_ip "$n")" "$pid" "$sshd"
-		else
-			printf '%-8s %-14s off\n' "$n" "$(node_ip "$n")"
-			rc=3
-		fi
-	done
-	return "$rc"
+    local n rc=0
+    if ip link show dev "$BR" >/dev/null 2>&1; then info "bridge $BR up"; else info "bridge $BR absent"; fi
+    if pid_alive "$DIR/proxy/pid"; then info "package proxy $PROXY_URL"; else info "package proxy stopped"; fi
+    for n in "${NODES[@]}"; do
+        if node_on "$n"; then
+            printf '%-8s %-14s on   init pid %-8s bmc %s %s\n' "$n" "$(node_ip "$n")" "$(init_pid "$n" || true)" "$(bmc_ip "$n")" \
+                "$(pid_alive "$DIR/bmc/$n.pid" && echo up || echo down)"
+        else
+            printf '%-8s %-14s off\n' "$n" "$(node_ip "$n")"
+            rc=3
+        fi
+    done
+    return "$rc"
 }
 
 cmd_exec() {
-	require_root exec
-	check_node_arg "${1:-}"
-	local n=$1
-	shift
-	if [[ $# -eq 0 ]]; then set -- bash -l; fi
-	node_exec "$n" "$@"
+    require_root exec
+    check_node_arg "${1:-}"
+    local n=$1 pid
+    shift
+    pid=$(init_pid "$n") || true
+    [[ -n $pid ]] || die "$n is off"
+    (($# > 0)) || set -- bash -l
+    exec nsenter -t "$pid" -a -- env -i PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        HOME=/root USER=root LOGNAME=root LANG=C.UTF-8 TERM="${TERM:-dumb}" "$@" 9<&-
 }
 
 cmd_ssh() {
-	check_node_arg "${1:-}"
-	local n=$1
-	shift
-	[[ -r $DIR/ssh_config ]] || die "no $DIR/ssh_config: run lab.sh up first"
-	if [[ $# -eq 0 ]]; then
-		exec ssh -F "$DIR/ssh_config" -t "$n"
-	fi
-	# ssh flattens argv into one string: quote each word.
-	exec ssh -F "$DIR/ssh_config" "$n" -- "$(printf '%q ' "$@")"
+    check_node_arg "${1:-}"
+    local n=$1
+    shift
+    [[ -r $DIR/ssh_config ]] || die "no $DIR/ssh_config: run lab.sh up first"
+    (($# > 0)) || exec ssh -F "$DIR/ssh_config" -t "$n"
+    # ssh flattens argv into one string: quote each word.
+    exec ssh -F "$DIR/ssh_config" "$n" -- "$(printf '%q ' "$@")"
 }
 
 cmd_poweroff() {
-	require_root poweroff
-	check_node_arg "${1:-}"
-	lock
-	if [[ -z $(init_pid "$1") ]]; then
-		info "$1: already off"
-	fi
-	node_off "$1"
-	if [[ -d $DIR ]]; then state_json | write_if_changed "$DIR/state.json" 0644; fi
+    require_root poweroff
+    check_node_arg "${1:-}"
+    power_cut "$1"
+    wait_off "$1" 30 || die "$1: processes still running after the power cut: $(node_procs "$1" | xargs)"
+    info "$1 powered off"
 }
 
 cmd_poweron() {
-	require_root poweron
-	check_node_arg "${1:-}"
-	local n=$1 pid
-	[[ -e $DIR/$MARKER ]] || die "the lab is not set up: run lab.sh up"
-	check_tools
-	lock
-	ensure_dir
-	ensure_bridge
-	pid=$(init_pid "$n")
-	if [[ -n $pid ]]; then
-		info "$n: already running (init pid $pid)"
-		return 0
-	fi
-	prepare_node "$n"
-	boot_node "$n"
-	wait_node_ready "$n"
-	state_json | write_if_changed "$DIR/state.json" 0644
-	info "$n: powered on (init pid $(init_pid "$n"))"
+    require_root poweron
+    check_node_arg "${1:-}"
+    local n=$1
+    [[ -e $DIR/$MARKER ]] || die "the lab is not set up: run lab.sh up"
+    lock
+    if [[ -n $(init_pid "$n" || true) ]]; then
+        info "$n is already on"
+    else
+        # A node whose power was just cut may still be going down.
+        wait_off "$n" 30 || die "$n is still going down: $(node_procs "$n" | xargs)"
+        boot_node "$n"
+    fi
+    [[ ${2:-} == --no-wait ]] || wait_ssh "$n"
 }
 
-cmd_state() {
-	[[ -d $DIR ]] || die "no lab dir $DIR: run lab.sh up"
-	state_json
+cmd_partition() { # the node's link down: it and the others stay up but cannot reach each other
+    require_root partition
+    check_node_arg "${1:-}"
+    ip link set "$(node_veth "$1")" down
+}
+
+cmd_heal() {
+    require_root heal
+    check_node_arg "${1:-}"
+    ip link set "$(node_veth "$1")" up
 }
 
 main() {
-	local cmd=${1:-}
-	[[ $# -eq 0 ]] || shift
-	case $cmd in
-	up) cmd_up "$@" ;;
-	down) cmd_down "$@" ;;
-	status) cmd_status "$@" ;;
-	exec) cmd_exec "$@" ;;
-	ssh) cmd_ssh "$@" ;;
-	poweroff) cmd_poweroff "$@" ;;
-	poweron) cmd_poweron "$@" ;;
-	state) cmd_state "$@" ;;
-	-h | --help | help) usage ;;
-	*)
-		usage >&2
-		exit 2
-		;;
-	esac
+    local cmd=${1:-}
+    (($# == 0)) || shift
+    case $cmd in
+        up) cmd_up "$@" ;;
+        down) cmd_down "$@" ;;
+        status) cmd_status "$@" ;;
+        exec) cmd_exec "$@" ;;
+        ssh) cmd_ssh "$@" ;;
+        poweroff) cmd_poweroff "$@" ;;
+        poweron) cmd_poweron "$@" ;;
+        partition) cmd_partition "$@" ;;
+        heal) cmd_heal "$@" ;;
+        power-status) check_node_arg "${1:-}" && node_on "$1" ;;
+        power-cut) check_node_arg "${1:-}" && power_cut "$1" ;;
+        state) state_json ;;
+        leftovers) ! leftovers | grep . ;;
+        -h | --help | help) usage ;;
+        *)
+            usage >&2
+            exit 2
+            ;;
+    esac
 }
 
 main "$@"

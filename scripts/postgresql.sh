@@ -27,6 +27,22 @@ if [[ $PGHA_PG_INSTALL == package ]]; then
     fi
     [[ $(installed_version) == "$PGHA_PG_MAJOR".* ]] || pgha_die "no PostgreSQL $PGHA_PG_MAJOR at $bindir (check pgha:postgresqlPrefix)"
     id postgres >/dev/null 2>&1 || pgha_die "the package did not create the postgres user"
+    # Debian's package creates a cluster "main" and starts it on the same port; only Pacemaker may start
+    # PostgreSQL here. Keep every other cluster stopped and out of the boot (its data stays).
+    if command -v pg_lsclusters >/dev/null; then
+        while read -r version name _port status _owner datadir _log; do
+            [[ $datadir != "$PGHA_PGDATA" ]] || continue
+            if [[ $status == online* ]]; then
+                systemctl stop "postgresql@$version-$name"
+                pgha_changed "stopped the distribution's cluster $version/$name"
+            fi
+            start_conf=/etc/postgresql/$version/$name/start.conf
+            if [[ -f $start_conf && $(grep -v '^#' "$start_conf" | xargs) != disabled ]]; then
+                printf '# pgha: the cluster runs PostgreSQL from %s under Pacemaker\ndisabled\n' "$PGHA_PGDATA" >"$start_conf"
+                pgha_changed "kept the distribution's cluster $version/$name out of the boot"
+            fi
+        done < <(pg_lsclusters -h)
+    fi
 else
     if ! getent group postgres >/dev/null; then
         groupadd -g "$PGHA_PG_GID" postgres

@@ -1,6 +1,7 @@
 /**
- * Runs the real Pulumi engine (toolchain/) on the program: a scratch project (symlinks to this repository),
- * a scratch PULUMI_HOME and file backend, stack configs built from the committed stack files.
+ * Runs the real Pulumi engine (toolchain/) on the program: a scratch engine environment
+ * (toolchain/engine-env.sh: PULUMI_HOME, file backend, a project view of this checkout), stack configs built
+ * from the committed stack files.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -8,8 +9,6 @@ import * as os from "os";
 import * as path from "path";
 import * as yaml from "js-yaml";
 import { ROOT, stackFileConfig } from "./fixtures";
-
-const PROJECT_FILES = ["Pulumi.yaml", "index.ts", "components", "scripts", "package.json", "tsconfig.json", "types", "node_modules"];
 
 export interface EngineResult {
     readonly status: number;
@@ -23,16 +22,12 @@ export class EngineWorkspace {
     constructor() {
         this.dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgha-engine-"));
         this.project = path.join(this.dir, "project");
-        fs.mkdirSync(this.project);
-        for (const f of PROJECT_FILES) {
-            fs.symlinkSync(path.join(ROOT, f), path.join(this.project, f));
-        }
     }
 
     /** Runs `args` (e.g. ["pulumi", "preview"]) in the project with the engine environment; stdin optional. */
     run(args: string[], input?: string): EngineResult {
-        const script = 'source "$1/toolchain/engine-env.sh" "$2" >/dev/null && cd "$3" && shift 3 && exec "$@"';
-        const result = spawnSync("bash", ["-c", script, "_", ROOT, path.join(this.dir, "engine"), this.project, ...args], {
+        const script = 'source "$1/toolchain/engine-env.sh" "$2" >/dev/null && cd "$PGHA_PULUMI_PROJECT" && shift 2 && exec "$@"';
+        const result = spawnSync("bash", ["-c", script, "_", ROOT, this.dir, ...args], {
             input,
             encoding: "utf8",
             env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "pgha-engine-test" },

@@ -43,11 +43,12 @@ test.each(["dev", "lab"])("Pulumi.%s.yaml sets only declared pgha keys", (stack)
     }
 });
 
-test("the lab installs on the host every Debian package os-prep and the postgresql step want on the lab nodes", () => {
+test("the lab's node image is a fresh server: none of the packages os-prep and the postgresql step install are in it", () => {
     const spec = parseConfig(rawConfig("lab"));
-    const labPackages = labEnv().PGHA_LAB_PACKAGES.split(" ");
+    const imagePackages = labEnv().PGHA_LAB_IMAGE_PACKAGES.split(" ");
+    expect(imagePackages).toContain("openssh-server");
     for (const p of [...debianPackages(spec), ...debianPostgresqlPackages(spec)]) {
-        expect(labPackages).toContain(p);
+        expect(imagePackages).not.toContain(p);
     }
 });
 

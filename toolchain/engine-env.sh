@@ -10,6 +10,8 @@
 # - PULUMI_CONFIG_PASSPHRASE=pgha-test unless it (or PULUMI_CONFIG_PASSPHRASE_FILE)
 #   is already set
 # - PULUMI_SKIP_UPDATE_CHECK=true
+# - <scratch-dir>/project: the project (links to this checkout's program files),
+#   exported as PGHA_PULUMI_PROJECT; run pulumi there
 # - with the cached build only (not a pulumi found on PATH, whose engine fetches
 #   its own plugins): PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true, and
 #   <scratch-dir>/home/plugins a link to the toolchain's plugins (the providers
@@ -54,6 +56,16 @@ _pgha_engine_env() {
     export PULUMI_CONFIG_PASSPHRASE=pgha-test
   fi
   export PULUMI_SKIP_UPDATE_CHECK=true
+
+  # The project as the engine sees it: links to this checkout's program files, so that stack files
+  # (Pulumi.<stack>.yaml with the passphrase salt and encrypted secrets) stay out of the checkout.
+  local project="$scratch/project" repo f
+  repo="$(cd "$here/.." && pwd)" || return 1
+  mkdir -p "$project" || return 1
+  for f in Pulumi.yaml index.ts components scripts package.json tsconfig.json types node_modules; do
+    ln -sfn "$repo/$f" "$project/$f" || return 1
+  done
+  export PGHA_PULUMI_PROJECT="$project"
 
   # A pulumi found on PATH fetches its own plugins (so plugin acquisition stays
   # as the caller had it); only the cached build (recognised by its stamp) runs
