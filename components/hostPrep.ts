@@ -32,7 +32,7 @@ const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "fence-agents-vmware-rest", 
 const EL_RA_BUILD = ["autoconf", "automake", "libtool", "make", "gcc-c++", "glib2-devel", "libxslt", "docbook-style-xsl", "python3"];
 const EL_PG_BUILD = ["gcc", "readline-devel", "zlib-devel", "openssl-devel", "libxml2-devel", "libxslt-devel", "pam-devel", "perl-ExtUtils-Embed", "bison", "flex"];
 const EL_PG_DOCS = ["docbook-dtds", "docbook-style-xsl", "libxslt"];
-const DEBIAN_CLUSTER = ["pacemaker", "pcs", "corosync", "resource-agents", "fence-agents", "psmisc", "perl"];
+const DEBIAN_CLUSTER = ["pacemaker", "pacemaker-cli-utils", "pcs", "corosync", "resource-agents", "fence-agents", "psmisc", "perl"];
 const DEBIAN_PG_BUILD = ["curl", "build-essential", "libreadline-dev", "zlib1g-dev", "libssl-dev", "libxml2-dev", "libxslt1-dev", "libpam0g-dev", "bison", "flex", "bzip2"];
 const DEBIAN_PG_DOCS = ["docbook-xml", "docbook-xsl", "xsltproc"];
 

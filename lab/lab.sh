@@ -111,7 +111,11 @@ write_if_changed() { # FILE MODE < content
     fi
 }
 
-random_password() { tr -dc 'A-Za-z0-9' </dev/urandom | head -c "$1"; }
+random_password() { # LENGTH (letters and digits; no early-closing pipe, which pipefail would report)
+    local chars
+    chars=$(head -c 4096 /dev/urandom | tr -dc 'A-Za-z0-9')
+    printf '%s' "${chars:0:$1}"
+}
 
 # ------------------------------------------------------------------ host packages
 ensure_host_packages() {
@@ -301,7 +305,8 @@ mount_disk() {
     printf '127.0.0.1\tlocalhost\n127.0.1.1\t%s\n\n::1\tlocalhost ip6-localhost ip6-loopback\nff02::1\tip6-allnodes\nff02::2\tip6-allrouters\n' "$n" >"$m/etc/hosts"
     printf '# no name server on the lab network; packages come through %s\n' "$PROXY_URL" >"$m/etc/resolv.conf"
     printf '[Match]\nName=host0\n\n[Network]\nAddress=%s/%s\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n' "$ip" "$PREFIX" >"$m/etc/systemd/network/10-host0.network"
-    printf 'Acquire::http::Proxy "%s";\n' "$PROXY_URL" >"$m/etc/apt/apt.conf.d/01proxy"
+    # No pipelining through the proxy (a request queued behind a failed one was seen to hang apt), and retries.
+    printf 'Acquire::http::Proxy "%s";\nAcquire::http::Pipeline-Depth "0";\nAcquire::http::Timeout "30";\nAcquire::Retries "3";\n' "$PROXY_URL" >"$m/etc/apt/apt.conf.d/01proxy"
     for t in ed25519 ecdsa rsa; do
         ssh-keygen -q -t "$t" -N '' -C "root@$n" -f "$m/etc/ssh/ssh_host_${t}_key"
     done

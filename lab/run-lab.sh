@@ -25,7 +25,7 @@ init_stack() {
     [[ -f Pulumi.$stack.yaml ]] || { echo "run-lab: no Pulumi.$stack.yaml" >&2; exit 1; }
     if [[ ! -s $engine/passphrase ]]; then
         mkdir -p "$engine"
-        (umask 077 && tr -dc 'A-Za-z0-9' </dev/urandom | head -c 32 >"$engine/passphrase")
+        (umask 077 && head -c 24 /dev/urandom | base64 >"$engine/passphrase")
     fi
     stacks=$(lab/pulumi stack ls --json)
     [[ $stacks != *"\"name\": \"$stack\""* ]] || return 0

@@ -6,7 +6,7 @@
 # fetches its own plugins), or builds into a cache outside the repo:
 #   ${PGHA_TOOLCHAIN_CACHE:-$HOME/.cache/pgha/toolchain}/
 #     parts/<binary>-<version>-<inputs hash>/<binary>   one build per binary
-#     <toolchain key>/bin/     the binaries (symlinks into parts/)
+#     <toolchain key>/bin/     the CLI and its language host (hard links into parts/)
 #     <toolchain key>/home/plugins/   the providers installed as engine plugins
 #     logs/<binary>.log        the build logs (go's download lines)
 # Binaries: pulumi and pulumi-language-nodejs from Go modules (wrapper modules in
@@ -84,7 +84,8 @@ main() {
   part_key[pulumi-resource-random]="v$PGHA_PULUMI_RANDOM_VERSION-$(text_hash <<<"$PGHA_RANDOM_SRC_SHA256 $PGHA_PULUMI_YAML_SRC_SHA256 $PGHA_PULUMI_DOTNET_SRC_SHA256")"
   local parts=(pulumi-language-nodejs pulumi pulumi-resource-command pulumi-resource-random)
   local name all_keys
-  all_keys="$(for name in "${parts[@]}"; do echo "$name-${part_key[$name]}"; done)"
+  # The first line names the layout of the toolchain directory: change it when step 4 changes.
+  all_keys="$(echo "layout-2"; for name in "${parts[@]}"; do echo "$name-${part_key[$name]}"; done)"
   key="pgha-$(text_hash <<<"$all_keys")"
   dest="$cache_root/$key"
   bin="$dest/bin"
@@ -190,14 +191,17 @@ main() {
 
   # 4. The toolchain directory: the binaries, and the providers registered as plugins in a
   #    PULUMI_HOME whose plugins/ engine-env.sh links into every engine environment.
+  #    The CLI and its language host sit side by side (hard links), so the CLI finds the host as its bundled
+  #    one; the providers are found as plugins only (on PATH the engine would warn about ambient plugins).
   local tmp="$work/toolchain"
+  part() { printf '%s/parts/%s-%s/%s' "$cache_root" "$1" "${part_key[$1]}" "$1"; }
   mkdir -p "$tmp/bin" "$tmp/home"
-  for name in "${parts[@]}"; do
-    ln -s "$cache_root/parts/$name-${part_key[$name]}/$name" "$tmp/bin/$name"
+  for name in pulumi pulumi-language-nodejs; do
+    ln "$(part "$name")" "$tmp/bin/$name" 2>/dev/null || cp "$(part "$name")" "$tmp/bin/$name"
   done
   install_plugin() { # name version
     PULUMI_HOME="$tmp/home" PULUMI_SKIP_UPDATE_CHECK=true "$tmp/bin/pulumi" plugin install resource "$1" "$2" \
-      --file "$tmp/bin/pulumi-resource-$1" >>"$cache_root/logs/plugins.log" 2>&1 ||
+      --file "$(part "pulumi-resource-$1")" >>"$cache_root/logs/plugins.log" 2>&1 ||
       die "registering pulumi-resource-$1 as a plugin failed (log: $cache_root/logs/plugins.log)"
   }
   install_plugin command "$PGHA_PULUMI_COMMAND_VERSION"
@@ -205,6 +209,9 @@ main() {
   printf '%s' "$all_keys" >"$tmp/toolchain.stamp"
   rm -rf "$dest"
   mv "$tmp" "$dest"
+  for name in "$cache_root"/pgha-*; do
+    [[ "$name" == "$dest" ]] || rm -rf "$name"
+  done
   say "installed into $bin"
   printf '%s\n' "$bin"
 }
