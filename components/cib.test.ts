@@ -64,3 +64,22 @@ describe.each([["with fencing", dev], ["without fencing", devWithoutFencing]])("
         }
     });
 });
+
+describe("fence_ipmilan (the lab stack)", () => {
+    const lab = parseConfig(rawConfig("lab"));
+
+    test.each(PCS_DIALECTS)("pcs %s: one device per node with its BMC, lanplus, the password only through the root-only file, never run on its own node", (dialect) => {
+        const commands = cibCommands(lab, dialect);
+        const devices = commands.filter((c) => c[0] === "stonith");
+        expect(devices.map((d) => d[2])).toEqual(["fence-pglab1", "fence-pglab2", "fence-pglab3"]);
+        const [ip, user, script] = dialect === "0.9" ? ["ipaddr", "login", "passwd_script"] : ["ip", "username", "password_script"];
+        lab.nodes.forEach((node, i) => {
+            expect(devices[i]).toEqual(expect.arrayContaining(["fence_ipmilan", `${ip}=${node.bmc?.address}`, "ipport=623", `${user}=admin`,
+                `${script}=cat /etc/pgha/fence.password`, "lanplus=1", "method=onoff", "power_wait=0", `pcmk_host_list=${node.name}`]));
+            expect(commands).toContainEqual(["constraint", "location", `fence-${node.name}`, "avoids", node.name]);
+        });
+        const text = cibCommandLines(lab, dialect);
+        expect(text).not.toContain(TEST_SECRETS.fencePassword);
+        expect(text).not.toMatch(/'(password|passwd)=/);
+    });
+});

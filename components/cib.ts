@@ -15,10 +15,15 @@ export const PGSQL_TMPDIR = "/var/lib/pgsql/tmp";
 /** Password file of the replication role, readable by postgres only, on every node. */
 export const PGPASS_FILE = "/var/lib/pgsql/.pgpass";
 /** Root-only file holding the fence user's password on every node. */
-export const FENCE_PASSWORD_FILE = "/etc/pgha/fence_vmware_rest.password";
+export const FENCE_PASSWORD_FILE = "/etc/pgha/fence.password";
 
 export const PGSQL_RESOURCE = "pgsql";
-export const FENCE_DEVICE = "vmfence";
+/** fence_vmware_rest: one device that powers every node's VM. */
+export const VMWARE_FENCE_DEVICE = "vmfence";
+/** fence_ipmilan: one device per node, for that node's BMC. */
+export function ipmiFenceDevice(node: string): string {
+    return `fence-${node}`;
+}
 
 /** Id of the promotable set: pcs 0.9 uses the name we give (the runbook's pgsql-master), 0.10+ makes pgsql-clone. */
 export function promotableId(dialect: PcsDialect): string {
@@ -32,23 +37,54 @@ export function primaryConninfoOpt(): string {
 
 const seconds = (n: number) => `${n}s`;
 
-/** Cluster-wide properties and, when fencing is on, the fence device (PacemakerCluster's part). */
+/** Cluster-wide properties and, when fencing is on, the fence devices (PacemakerCluster's part). */
 export function clusterCommands(spec: ClusterSpec, dialect: PcsDialect): string[][] {
     const commands: string[][] = [
         ["property", "set", "no-quorum-policy=stop"],
         ["property", "set", `stonith-enabled=${spec.fencing.enabled}`],
     ];
-    if (spec.fencing.enabled) {
-        const f = spec.fencing;
+    return spec.fencing.enabled ? [...commands, ...fencingCommands(spec, dialect)] : commands;
+}
+
+/**
+ * The fence devices, and what keeps two quorate halves of a two-node cluster from shooting each other at
+ * once: priority-fencing-delay (Pacemaker 2.0.4+), under which the side without the promoted instance waits;
+ * on pcs 0.9 (Pacemaker 1.1, without it) a random delay on each device of a two-node cluster.
+ */
+function fencingCommands(spec: ClusterSpec, dialect: PcsDialect): string[][] {
+    const f = spec.fencing;
+    if (!f.enabled) {
+        return [];
+    }
+    const legacy = dialect === "0.9";
+    const raceDelay = f.raceDelaySeconds > 0
+        ? (legacy ? (spec.nodes.length === 2 ? [`pcmk_delay_max=${seconds(f.raceDelaySeconds)}`] : []) : [])
+        : [];
+    const commands: string[][] = legacy ? [] : [["property", "set", `priority-fencing-delay=${seconds(f.raceDelaySeconds)}`]];
+    // Old agents (EL7) know the login and password parameters only by their old names.
+    const credentials = (user: string) => legacy
+        ? [`login=${user}`, `passwd_script=cat ${FENCE_PASSWORD_FILE}`]
+        : [`username=${user}`, `password_script=cat ${FENCE_PASSWORD_FILE}`];
+    const monitor = ["op", "monitor", "interval=60s"];
+    if (f.agent === "fence_vmware_rest") {
         const hostMap = spec.nodes.map((n) => `${n.name}:${n.vmName}`).join(";");
         commands.push([
-            "stonith", "create", FENCE_DEVICE, "fence_vmware_rest",
-            ...(dialect === "0.9"
-                ? [`ipaddr=${f.vcenterAddress}`, `login=${f.user}`, `passwd_script=cat ${FENCE_PASSWORD_FILE}`]
-                : [`ip=${f.vcenterAddress}`, `username=${f.user}`, `password_script=cat ${FENCE_PASSWORD_FILE}`]),
-            "ssl=1", `ssl_insecure=${f.sslInsecure ? 1 : 0}`, `pcmk_host_map=${hostMap}`,
-            "op", "monitor", "interval=60s",
+            "stonith", "create", VMWARE_FENCE_DEVICE, "fence_vmware_rest",
+            legacy ? `ipaddr=${f.vcenterAddress}` : `ip=${f.vcenterAddress}`, ...credentials(f.user),
+            "ssl=1", `ssl_insecure=${f.sslInsecure ? 1 : 0}`, `pcmk_host_map=${hostMap}`, ...raceDelay, ...monitor,
         ]);
+        return commands;
+    }
+    for (const node of spec.nodes) {
+        const bmc = node.bmc as NonNullable<typeof node.bmc>;
+        const device = ipmiFenceDevice(node.name);
+        commands.push([
+            "stonith", "create", device, "fence_ipmilan",
+            legacy ? `ipaddr=${bmc.address}` : `ip=${bmc.address}`, `ipport=${bmc.port}`, ...credentials(bmc.user ?? f.user),
+            "lanplus=1", "method=onoff", `power_wait=${f.powerWaitSeconds}`, `pcmk_host_list=${node.name}`, ...raceDelay, ...monitor,
+        ]);
+        // A node never runs the device that fences it (it could not, once it is the one that failed).
+        commands.push(["constraint", "location", device, "avoids", node.name]);
     }
     return commands;
 }
@@ -79,7 +115,8 @@ export function pgsqlCommands(spec: ClusterSpec, dialect: PcsDialect): string[][
         ...op("monitor", pm.monitorTimeoutSeconds, `interval=${seconds(pm.monitorIntervalSeconds)}`),
         ...op("monitor", pm.monitorTimeoutSeconds, `interval=${seconds(pm.promotedMonitorIntervalSeconds)}`, `role=${legacy ? "Master" : "Promoted"}`),
         ...(legacy ? ["master", "master-max=1", "master-node-max=1"] : ["promotable", "promoted-max=1", "promoted-node-max=1"]),
-        `clone-max=${spec.nodes.length}`, "clone-node-max=1", "notify=true",
+        // priority: the node with the promoted instance (priority + 1) wins a two-node fencing race.
+        `clone-max=${spec.nodes.length}`, "clone-node-max=1", "notify=true", "priority=1",
     ]];
 }
 

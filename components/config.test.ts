@@ -98,7 +98,7 @@ describe("parseConfig refuses malformed configuration, naming the key", () => {
     });
 
     test("existing host mode needs no vSphere placement", () => {
-        expect(problems({ hostMode: "existing", vsphereDatastore: "", vsphereTemplate: "", gateway: "" })).toEqual([]);
+        expect(problems({ hostMode: "existing", fenceAgent: "fence_vmware_rest", vsphereDatastore: "", vsphereTemplate: "", gateway: "" })).toEqual([]);
     });
 });
 
@@ -116,5 +116,53 @@ describe("addresses (property)", () => {
             fc.pre(third !== 24);
             expect(problems({ vipSlave: `192.168.${third}.${last}` }).some((p) => p.startsWith("pgha:vipSlave:"))).toBe(true);
         }));
+    });
+});
+
+describe("fence_ipmilan (the lab stack: existing hosts, one BMC per node)", () => {
+    const labNodes = parseConfig(rawConfig("lab")).nodes;
+    const withNodes = (edit: (nodes: Record<string, unknown>[]) => void) => {
+        const nodes: Record<string, unknown>[] = labNodes.map((n) => ({ name: n.name, ip: n.ip, bmcAddress: n.bmc?.address }));
+        edit(nodes);
+        return problems({ nodes }, "lab");
+    };
+
+    test("is the default agent with existing hosts; every node has its BMC on port 623", () => {
+        const spec = parseConfig(rawConfig("lab"));
+        expect(spec.fencing).toMatchObject({ enabled: true, agent: "fence_ipmilan", user: "admin", powerWaitSeconds: 0 });
+        expect(spec.nodes.map((n) => n.bmc)).toEqual([
+            { address: "10.250.77.21", port: 623, user: undefined },
+            { address: "10.250.77.22", port: 623, user: undefined },
+            { address: "10.250.77.23", port: 623, user: undefined },
+        ]);
+    });
+
+    test("a node without a BMC is refused", () => {
+        expect(withNodes((n) => delete n[1].bmcAddress)).toEqual([expect.stringMatching(/^pgha:nodes: nodes\[1\] \(pglab2\) has no bmcAddress: fence_ipmilan needs every node's BMC/)]);
+    });
+
+    test("a BMC on a node's address or on a VIP is refused", () => {
+        expect(withNodes((n) => { n[0].bmcAddress = "10.250.77.12"; })).toEqual([expect.stringMatching(/^pgha:nodes: nodes\[0\]\.bmcAddress 10\.250\.77\.12 is node pglab2's address/)]);
+        expect(withNodes((n) => { n[2].bmcAddress = "10.250.77.14"; })).toEqual([expect.stringMatching(/^pgha:nodes: nodes\[2\]\.bmcAddress 10\.250\.77\.14 is a VIP/)]);
+    });
+
+    test("two nodes with the same BMC are refused; another port makes them distinct", () => {
+        expect(withNodes((n) => { n[1].bmcAddress = "10.250.77.21"; })).toEqual(["pgha:nodes: two nodes have the same BMC 10.250.77.21:623; every node needs its own"]);
+        expect(withNodes((n) => { n[1].bmcAddress = "10.250.77.21"; n[1].bmcPort = 6230; })).toEqual([]);
+    });
+
+    test("a BMC user is needed, from pgha:fenceUser or the node", () => {
+        expect(problems({ fenceUser: "" }, "lab")).toEqual(labNodes.map((_n, i) => expect.stringMatching(new RegExp(`^pgha:fenceUser: required for fence_ipmilan: the BMC user \\(or nodes\\[${i}\\]\\.bmcUser`))));
+        expect(withNodes((n) => n.forEach((node) => { node.bmcUser = "ipmi"; }))).toEqual([]);
+    });
+
+    test("malformed BMC fields and unknown node fields are refused", () => {
+        expect(withNodes((n) => { n[0].bmcPort = 70000; })).toEqual([expect.stringMatching(/nodes\[0\]\.bmcPort 70000 is not a port/)]);
+        expect(withNodes((n) => { n[0].bmcAddress = "not an address"; })).toEqual([expect.stringMatching(/nodes\[0\]\.bmcAddress "not an address" is not an IPv4 address or host name/)]);
+        expect(withNodes((n) => { n[0].bmcaddress = "10.250.77.31"; })).toEqual([expect.stringMatching(/nodes\[0\] \(pglab1\) has unknown field\(s\) bmcaddress/)]);
+    });
+
+    test("fence_vmware_rest with existing hosts needs no BMC but a vCenter", () => {
+        expect(problems({ fenceAgent: "fence_vmware_rest" }, "lab")).toEqual([expect.stringMatching(/^pgha:fenceVcenterAddress: required when fencing is on/)]);
     });
 });

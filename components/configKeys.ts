@@ -24,7 +24,7 @@ export interface ConfigKey {
 export const CONFIG_KEYS: readonly ConfigKey[] = [
     // Topology
     { name: "hostMode", type: "string", default: "vsphere", description: "How hosts come to exist: `vsphere` clones a VM per node from a template; `existing` adopts hosts already running at the node IPs (no VM is created)." },
-    { name: "nodes", type: "array", items: "object", description: "Cluster nodes, a list of `{name, ip}` (optional `vmName`, the VM's name in vCenter, used for fencing; default: the node name). Names become hostnames and Pacemaker node names; the first node is the initial primary. At least 2, 3 recommended." },
+    { name: "nodes", type: "array", items: "object", description: "Cluster nodes, a list of `{name, ip}`. Names become hostnames and Pacemaker node names; the first node is the initial primary. At least 2, 3 recommended. Optional per node: `vmName` (the VM's name in vCenter, for fence_vmware_rest; default: the node name); `bmcAddress`, `bmcPort` (default 623) and `bmcUser` (default: pgha:fenceUser), the node's BMC for fence_ipmilan." },
     { name: "vipMaster", type: "string", description: "Read-write virtual IP (vip-master); follows the primary. Must be in the nodes' subnet." },
     { name: "vipSlave", type: "string", description: "Read-only virtual IP (vip-slave); follows the sync standby, falls back to the primary. Must be in the nodes' subnet." },
     { name: "prefixLength", type: "integer", default: 24, description: "Prefix length of the nodes' subnet (24 = 255.255.255.0); node IPs and VIPs must share it." },
@@ -90,11 +90,14 @@ export const CONFIG_KEYS: readonly ConfigKey[] = [
     { name: "pgsqlNotifyTimeoutSeconds", type: "integer", default: 90, description: "Timeout of pgsql notify." },
     { name: "vipMonitorIntervalSeconds", type: "integer", default: 5, description: "Monitor interval of the two IPaddr2 VIPs (the runbook's 5s)." },
     // Fencing
-    { name: "fencingEnabled", type: "boolean", default: true, description: "Fence failed nodes with fence_vmware_rest before recovery. Turning it off allows split brain; the program warns at preview and up." },
+    { name: "fencingEnabled", type: "boolean", default: true, description: "Fence (power off and on) a failed or unreachable node before anything it ran is recovered elsewhere. Turning it off allows split brain; the program warns at preview and up." },
+    { name: "fenceAgent", type: "string", default: "", description: "Fence agent: `fence_vmware_rest` (vCenter powers the node's VM; one device for all nodes) or `fence_ipmilan` (each node's BMC, IPMI 2.0 lanplus; one device per node, never run on the node it fences). Empty: fence_vmware_rest in vsphere mode, fence_ipmilan with existing hosts." },
     { name: "fenceVcenterAddress", type: "string", default: "", description: "vCenter address for fence_vmware_rest; empty: the vsphere provider's vsphere:vsphereServer." },
-    { name: "fenceUser", type: "string", default: "", description: "vCenter user for fencing (needs only power operations on the cluster's VMs); required when fencing is on." },
-    { name: "fencePassword", type: "string", secret: true, default: "", description: "Password of fenceUser; required when fencing is on. Kept in a root-only file on each node that the fence device reads through password_script, never in the CIB." },
+    { name: "fenceUser", type: "string", default: "", description: "User of the fence device: the vCenter user for fence_vmware_rest (needs only power operations on the cluster's VMs), the BMC user for fence_ipmilan (a node's `bmcUser` overrides it); required when fencing is on." },
+    { name: "fencePassword", type: "string", secret: true, default: "", description: "Password of the fence user (BMCs: at most 20 characters, IPMI 2.0); required when fencing is on. Kept in a root-only file on each node that the fence devices read through password_script, never in the CIB, argv or logs." },
     { name: "fenceSslInsecure", type: "boolean", default: false, description: "Skip TLS certificate verification of vCenter for fencing (self-signed certificates)." },
+    { name: "fencePowerWaitSeconds", type: "integer", default: 2, description: "fence_ipmilan: seconds to wait after a power off or on before polling the BMC (the agent's power_wait; 2 is the agent's default for BMCs whose status lags; 0 for BMCs that report the new state at once)." },
+    { name: "fenceRaceDelaySeconds", type: "integer", default: 5, description: "Two-node split (each side still quorate): the side without the primary waits this long before it shoots, so that only one side does (priority-fencing-delay, with the promoted pgsql instance counting most; pcs 0.9 / Pacemaker 1.1: a random pcmk_delay_max of this length on two-node clusters). A side that holds the majority never waits." },
 ];
 
 export function configKey(name: string): ConfigKey {

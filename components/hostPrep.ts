@@ -28,7 +28,7 @@ export function firewallPorts(spec: ClusterSpec): string[] {
     return ["2224/tcp", "3121/tcp", "5404-5406/udp", "21064/tcp", `${spec.postgresql.port}/tcp`];
 }
 
-const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "fence-agents-vmware-rest", "psmisc", "policycoreutils-python", "curl", "tar", "bzip2", "perl"];
+const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "psmisc", "policycoreutils-python", "curl", "tar", "bzip2", "perl"];
 const EL_RA_BUILD = ["autoconf", "automake", "libtool", "make", "gcc-c++", "glib2-devel", "libxslt", "docbook-style-xsl", "python3"];
 const EL_PG_BUILD = ["gcc", "readline-devel", "zlib-devel", "openssl-devel", "libxml2-devel", "libxslt-devel", "pam-devel", "perl-ExtUtils-Embed", "bison", "flex"];
 const EL_PG_DOCS = ["docbook-dtds", "docbook-style-xsl", "libxslt"];
@@ -36,18 +36,29 @@ const DEBIAN_CLUSTER = ["pacemaker", "pacemaker-cli-utils", "pcs", "corosync", "
 const DEBIAN_PG_BUILD = ["curl", "build-essential", "libreadline-dev", "zlib1g-dev", "libssl-dev", "libxml2-dev", "libxslt1-dev", "libpam0g-dev", "bison", "flex", "bzip2"];
 const DEBIAN_PG_DOCS = ["docbook-xml", "docbook-xsl", "xsltproc"];
 
-/** Packages os-prep installs on EL hosts (the runbook's list, plus the VMware REST fence agent). */
+/** The fence agent's package: EL splits fence-agents per agent; Debian's fence_ipmilan needs ipmitool (a Recommends only). */
+function fencePackages(spec: ClusterSpec, family: "el" | "debian"): string[] {
+    if (!spec.fencing.enabled) {
+        return [];
+    }
+    if (family === "el") {
+        return [spec.fencing.agent === "fence_ipmilan" ? "fence-agents-ipmilan" : "fence-agents-vmware-rest"];
+    }
+    return spec.fencing.agent === "fence_ipmilan" ? ["ipmitool"] : [];
+}
+
+/** Packages os-prep installs on EL hosts (the runbook's list, plus the fence agent). */
 export function elPackages(spec: ClusterSpec): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...EL_PG_BUILD, ...(pg.buildDocs ? EL_PG_DOCS : [])] : [];
-    return unique([...EL_CLUSTER, ...EL_RA_BUILD, ...build]);
+    return unique([...EL_CLUSTER, ...fencePackages(spec, "el"), ...EL_RA_BUILD, ...build]);
 }
 
 /** Packages os-prep installs on Debian hosts; PostgreSQL packages come with the postgresql step (debianPostgresqlPackages). */
 export function debianPackages(spec: ClusterSpec): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...DEBIAN_PG_BUILD, ...(pg.buildDocs ? DEBIAN_PG_DOCS : [])] : [];
-    return unique([...DEBIAN_CLUSTER, ...build]);
+    return unique([...DEBIAN_CLUSTER, ...fencePackages(spec, "debian"), ...build]);
 }
 
 /** PostgreSQL packages the postgresql step installs on Debian hosts in package mode. */

@@ -2,6 +2,7 @@
  * The whole dev stack (the runbook's topology on vSphere) under Pulumi mocks: VMs, per-node steps and their
  * order, cluster-wide ordering, outputs and where secrets may (not) appear.
  */
+import { execFileSync } from "child_process";
 import { isSecretInput, mockVsphereModule, ProgramRun, Registered, resolve, runProgram, TEMPLATE, unwrapSecrets } from "./mockProgram";
 import { TEST_SECRETS } from "./fixtures";
 
@@ -43,14 +44,10 @@ function dependsOn(name: string, on: string): boolean {
     return transitiveDependencies(run.byName(name)).has(on);
 }
 
-/** The script text of a step's command (bash -c '<script>' name), unquoted. */
+/** The script text of a step's command, as bash receives it. */
 function scriptOf(r: Registered): string {
-    const command = r.inputs.create as string;
-    const match = /^bash -c '([\s\S]*)' pgha-[a-z-]+$/.exec(command);
-    if (!match) {
-        throw new Error(`unexpected command form: ${command.slice(0, 80)}`);
-    }
-    return match[1].replace(/'\\''/g, "'");
+    const print = (r.inputs.create as string).replace(/^bash -c /, "printf '%s' ").replace(/ pgha-[a-z-]+$/, "");
+    return execFileSync("bash", ["-c", print], { encoding: "utf8" });
 }
 
 /** The plain text of a serialized input, secret or not. */

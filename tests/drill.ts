@@ -5,7 +5,7 @@
  */
 import { Client } from "pg";
 import { REJOIN_TOOL_PATH } from "../components/hostPrep";
-import { lab, location, NODES, onNode, roles, sleep, VIP_MASTER, waitFor } from "./lab";
+import { lab, location, NODES, onNode, roles, sleep, waitFor } from "./lab";
 
 export type Scenario = "pg_ctl stop" | "kill -9 postmaster" | "power off";
 export const SCENARIOS: Scenario[] = ["pg_ctl stop", "kill -9 postmaster", "power off"];
@@ -26,7 +26,8 @@ export interface DrillResult {
 }
 
 export interface DrillContext {
-    readonly postgresPassword: string;
+    /** The stack's masterConnectionString (through vip-master, read-write sessions only). */
+    readonly masterConnectionString: string;
     readonly bindir: string;
     readonly pgdata: string;
 }
@@ -40,7 +41,7 @@ class Writer {
     readonly uncertain: number[] = [];
     private loop?: Promise<void>;
 
-    constructor(private readonly password: string, private readonly table: string) {}
+    constructor(private readonly connectionString: string, private readonly table: string) {}
 
     start(): void {
         this.loop = this.run();
@@ -48,7 +49,7 @@ class Writer {
 
     private async connect(): Promise<Client> {
         const client = new Client({
-            host: VIP_MASTER, port: 5432, user: "postgres", password: this.password, database: "postgres",
+            connectionString: this.connectionString,
             connectionTimeoutMillis: 2000, query_timeout: 3000, keepAlive: true, keepAliveInitialDelayMillis: 1000,
         });
         client.on("error", () => undefined);
@@ -112,8 +113,9 @@ class Writer {
     }
 }
 
-export async function sql(password: string, host: string, text: string, params: unknown[] = []): Promise<any[]> {
-    const client = new Client({ host, port: 5432, user: "postgres", password, database: "postgres", connectionTimeoutMillis: 5000 });
+/** Runs one statement through a libpq connection string (e.g. a stack output) and returns its rows. */
+export async function sql(connectionString: string, text: string, params: unknown[] = []): Promise<any[]> {
+    const client = new Client({ connectionString, connectionTimeoutMillis: 5000 });
     await client.connect();
     try {
         return (await client.query(text, params)).rows;
@@ -164,8 +166,8 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
     const oldPrimary = NODES.find((n) => before[n] === "PRI") as string;
     const syncStandby = NODES.find((n) => before[n] === "HS:sync") as string;
     const table = `drill_${scenario.replace(/[^a-z0-9]+/g, "_")}_${Date.now()}`;
-    await sql(ctx.postgresPassword, VIP_MASTER, `create table ${table} (id bigint primary key, at timestamptz default now())`);
-    const writer = new Writer(ctx.postgresPassword, table);
+    await sql(ctx.masterConnectionString, `create table ${table} (id bigint primary key, at timestamptz default now())`);
+    const writer = new Writer(ctx.masterConnectionString, table);
     writer.start();
     // Fault at a random point of the monitor cycle.
     await sleep(3000 + Math.random() * 10_000);
@@ -189,7 +191,7 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
     await writer.stop();
     const outageSeconds = writer.longestGapEndingAfter(faultAt) / 1000;
 
-    const present = new Set((await sql(ctx.postgresPassword, VIP_MASTER, `select id from ${table}`)).map((r) => Number(r.id)));
+    const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((r) => Number(r.id)));
     const rowsLost = writer.acked.filter((a) => !present.has(a.id)).length;
     log(`${scenario}: ${newPrimary} promoted, outage ${outageSeconds.toFixed(1)} s, ${rowsLost} acknowledged row(s) lost`);
 

@@ -16,8 +16,10 @@ let engine: EngineWorkspace;
 // The first use may build the toolchain (minutes on a new machine) when `npm test`'s setup has not.
 beforeAll(() => {
     engine = new EngineWorkspace();
-    engine.createStack("enginetest", "lab", { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, ...PASSWORDS });
-    engine.createStack("badconfig", "lab", { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, ...PASSWORDS }, { "pgha:vipSlave": "10.250.77.14" });
+    const secrets = { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, "pgha:fencePassword": TEST_SECRETS.fencePassword, ...PASSWORDS };
+    engine.createStack("enginetest", "lab", secrets);
+    engine.createStack("badconfig", "lab", secrets, { "pgha:vipSlave": "10.250.77.14" });
+    engine.createStack("unfenced", "lab", secrets, { "pgha:fencingEnabled": "false" });
 }, 1_200_000);
 afterAll(() => engine?.cleanup());
 
@@ -34,11 +36,11 @@ test("a bad configuration makes preview fail with the validation message and a n
     expect(preview.output).not.toMatch(/PgNode|remote:Command/);
 });
 
-test("preview of the existing-hosts stack lists every component and step, the outputs' secrecy and the fencing warning", () => {
+test("preview of the lab stack lists every component and step, the IPMI fence devices and the outputs' secrecy", () => {
     const preview = engine.run(["pulumi", "preview", "--non-interactive", "--diff", "--stack", "enginetest"]);
     expect(preview.output).not.toContain("invalid pgha configuration");
     expect(preview.output).not.toContain("random:index/randomPassword");
-    for (const secret of [...Object.values(PASSWORDS), "TESTKEYs3cr3t"]) {
+    for (const secret of [...Object.values(PASSWORDS), "TESTKEYs3cr3t", TEST_SECRETS.fencePassword]) {
         expect(preview.output).not.toContain(secret);
     }
     expect(preview.output).toContain("pgha:index:PgNode::pglab1");
@@ -57,5 +59,19 @@ test("preview of the existing-hosts stack lists every component and step, the ou
     expect(preview.output).toMatch(/slaveConnectionString\s*: \[secret\]/);
     expect(preview.output).toMatch(/postgresPassword\s*: \[secret\]/);
     expect(preview.output).toMatch(/host: "10\.250\.77\.14"/);
-    expect(preview.output).toContain("pgha:fencingEnabled is false");
+    expect(preview.output).not.toContain("pgha:fencingEnabled is false");
+    // The plan holds the fence devices in the CIB step's command (the text view shortens long commands).
+    const plan = JSON.parse(engine.run(["pulumi", "preview", "--non-interactive", "--json", "--stack", "enginetest"]).output);
+    const step = (name: string) => plan.steps.find((s: { urn: string }) => s.urn.endsWith(`::${name}`));
+    for (const node of ["pglab1", "pglab2", "pglab3"]) {
+        expect(step(`${node}-fence-secret`)).toBeDefined();
+        expect(step("vips-cib-push").newState.inputs.create).toContain(`'stonith' 'create' 'fence-${node}' 'fence_ipmilan'`);
+    }
+});
+
+test("preview of a stack with fencing off warns about split brain and has no fence device", () => {
+    const preview = engine.run(["pulumi", "preview", "--non-interactive", "--diff", "--stack", "unfenced"]);
+    expect(preview.status).toBe(0);
+    expect(preview.output).toMatch(/warning: pgha:fencingEnabled is false: .*split brain/);
+    expect(preview.output).not.toContain("fence_ipmilan");
 });

@@ -25,7 +25,7 @@ export function stackFileConfig(stack: string): Record<string, unknown> {
  * plus the test secrets, for pulumi.runtime.setAllConfig.
  */
 export function engineConfig(stack: string, overrides: Record<string, unknown> = {}): { config: Record<string, string>; secretKeys: string[] } {
-    const merged: Record<string, unknown> = { ...stackFileConfig(stack), ...secretConfig(stack), ...overrides };
+    const merged: Record<string, unknown> = { ...stackFileConfig(stack), ...secretConfig(), ...overrides };
     const config: Record<string, string> = {};
     for (const [key, value] of Object.entries(merged)) {
         if (value === undefined || (typeof value === "object" && value !== null && "secure" in value)) {
@@ -37,12 +37,8 @@ export function engineConfig(stack: string, overrides: Record<string, unknown> =
     return { config, secretKeys };
 }
 
-function secretConfig(stack: string): Record<string, string> {
-    const secrets: Record<string, string> = { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey };
-    if (stack === "dev") {
-        secrets["pgha:fencePassword"] = TEST_SECRETS.fencePassword;
-    }
-    return secrets;
+function secretConfig(): Record<string, string> {
+    return { "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey, "pgha:fencePassword": TEST_SECRETS.fencePassword };
 }
 
 /** The stack's configuration as parseConfig receives it from readRawConfig (typed values, defaults applied). */

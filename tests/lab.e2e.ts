@@ -1,44 +1,55 @@
 /**
- * End to end on the namespace lab: from nothing to a running cluster with the lab stack, proof through the
- * exported endpoints, idempotency of every step, and the runbook's failover drills around all three nodes.
- * Needs root; run with `npm run lab:e2e` (part of `npm test` as root). The lab is removed afterwards, also
- * on failure, unless PGHA_KEEP_LAB=1.
- *
- * The program's steps are applied by lab/stepRunner.ts: the command provider that `pulumi up` needs
- * cannot be built where the Go proxy does not serve it (toolchain/README.md).
+ * End to end on the lab with the real engine: from empty machines to a running cluster with `pulumi up` of
+ * the lab stack, what users see of the stack (outputs, secrecy, no-op runs, a config change, a failed step
+ * repaired by running up again), the failover drills, `pulumi destroy`, and a lab that leaves nothing behind.
+ * Needs root; run with `npm run lab:e2e` (part of `npm test` as root). The lab is removed afterwards, also on
+ * failure, unless PGHA_KEEP_LAB=1.
  */
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../components/config";
-import { programSteps, runSteps, Step, StepResult } from "../lab/stepRunner";
 import { DrillResult, formatTable, runDrill, SCENARIOS, sql, waitForHealthy } from "./drill";
 import { rawConfig } from "./fixtures";
-import { lab, LAB_DIR, labSecrets, location, NODES, onNode, roles, VIP_MASTER, VIP_SLAVE } from "./lab";
+import { engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, NODES, onNode, roles, stackOutputs, VIP_MASTER, VIP_SLAVE } from "./lab";
 
-jest.setTimeout(1_800_000);
+jest.setTimeout(3_600_000);
 const log = (line: string) => process.stdout.write(`lab-e2e: ${line}\n`);
+const STACK = "lab";
 
-const spec = parseConfig(rawConfig("lab"));
-let secrets: Record<string, string>;
-let steps: Step[];
-let privateKey: string;
-let firstRun: StepResult[];
+const spec = parseConfig(rawConfig(STACK));
+let outputs: Record<string, any>;
+let firstUp: { seconds: number; output: string };
 const drills: DrillResult[] = [];
 
-beforeAll(async () => {
+/** Every secret of the stack: the generated passwords, the SSH key and the BMC password. */
+function stackSecrets(): string[] {
+    return [
+        outputs.postgresPassword, outputs.replicationPassword, outputs.haclusterPassword,
+        fs.readFileSync(path.join(LAB_DIR, "bmc", "password"), "utf8").trim(),
+        ...fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8").split("\n").filter((l) => l.length > 20 && !l.startsWith("-----")),
+    ];
+}
+
+/** Resource lines of a `pulumi preview --diff` / `up` output that change something (create, update, replace, delete). */
+function changedResources(output: string): string[] {
+    return output.split("\n").filter((l) => /^\s*[+~-]{1,2}\s+\S+:\S+:\S+\s+\S+/.test(l) || /^\s*\+-\s/.test(l))
+        .map((l) => l.trim().split(/\s+/).slice(0, 3).join(" "));
+}
+
+beforeAll(() => {
     lab("down");
     const t0 = Date.now();
     log(lab("up").trim().split("\n").pop() as string);
-    secrets = labSecrets();
-    ({ steps, privateKey } = await programSteps("lab", secrets));
-    firstRun = await runSteps(steps, privateKey, log);
-    log(`empty lab to converged cluster: ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    initStack(STACK);
+    const up = mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
+    firstUp = { seconds: (Date.now() - t0) / 1000, output: up.output };
+    log(`empty lab to converged cluster with pulumi up: ${firstUp.seconds.toFixed(0)} s`);
+    outputs = stackOutputs(STACK);
 });
 
 afterAll(() => {
     if (drills.length > 0) {
-        const table = formatTable(drills);
-        process.stdout.write(`\nFailover drills (lab, ${spec.pacemaker.repMode} replication):\n${table}\n\n`);
+        process.stdout.write(`\nFailover drills (lab, ${spec.pacemaker.repMode} replication):\n${formatTable(drills)}\n\n`);
         fs.writeFileSync(path.join(LAB_DIR, "..", "pgha-drills.json"), JSON.stringify(drills, null, 2));
     }
     if (process.env.PGHA_KEEP_LAB !== "1") {
@@ -46,38 +57,57 @@ afterAll(() => {
     }
 });
 
-test("the first run applies every step of the lab stack", () => {
-    expect(firstRun.map((r) => r.name).sort()).toEqual(steps.map((s) => s.name).sort());
-    expect(firstRun.find((r) => r.name === "vips-cib-push")?.changes).toBeGreaterThan(0);
-});
-
-test("pcs shows one PRI, one HS:sync, one HS:async, with vip-master on the primary and vip-slave on the sync standby", () => {
+test("pulumi up from an empty lab converges to one PRI, one HS:sync, one HS:async with both VIPs in place", () => {
+    expect(firstUp.output).toMatch(/Resources:\s*\n\s*\+ \d+ created/);
     const r = roles(NODES[0]);
     expect(Object.values(r).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
-    const primary = NODES.find((n) => r[n] === "PRI");
-    const sync = NODES.find((n) => r[n] === "HS:sync");
-    expect(location(NODES[0], "vip-master")).toBe(primary);
-    expect(location(NODES[0], "vip-slave")).toBe(sync);
-    expect(onNode(NODES[0], "pcs status")).toMatch(/3 nodes configured/);
+    expect(location(NODES[0], "vip-master")).toBe(NODES.find((n) => r[n] === "PRI"));
+    expect(location(NODES[0], "vip-slave")).toBe(NODES.find((n) => r[n] === "HS:sync"));
 });
 
-test("a row written through masterEndpoint is read back through slaveEndpoint; slaveEndpoint refuses writes", async () => {
-    const pw = secrets["pgha:postgresPassword"];
-    await sql(pw, VIP_MASTER, "create table if not exists e2e (id int primary key, note text)");
-    await sql(pw, VIP_MASTER, "insert into e2e values (1, 'written through vip-master') on conflict (id) do update set note = excluded.note");
-    const rows = await sql(pw, VIP_SLAVE, "select note from e2e where id = 1");
-    expect(rows).toEqual([{ note: "written through vip-master" }]);
-    await expect(sql(pw, VIP_SLAVE, "insert into e2e values (2, 'through vip-slave')")).rejects.toThrow(/read-only transaction/);
+test("pulumi preview --expect-no-changes and a second pulumi up report no changes", () => {
+    const preview = engine("preview", "--expect-no-changes", "--stack", STACK);
+    expect(preview.status).toBe(0);
+    const again = mustEngine("up", "--yes", "--skip-preview", "--expect-no-changes", "--stack", STACK);
+    expect(again.output).toMatch(/Resources:\s*\n\s*\d+ unchanged/);
+    expect(changedResources(again.output)).toEqual([]);
+    log(`no-op: preview ${preview.seconds.toFixed(1)} s, up ${again.seconds.toFixed(1)} s`);
 });
 
-test("no password is in the CIB, in primary_conninfo or in a node's logs; the passfile is postgres-only", () => {
+test("stack outputs: endpoints in clear, connection strings and passwords secret; the connection strings work", async () => {
+    const shown = JSON.parse(mustEngine("stack", "output", "--json", "--stack", STACK).output);
+    expect(shown.masterEndpoint).toEqual({ host: VIP_MASTER, port: 5432 });
+    expect(shown.slaveEndpoint).toEqual({ host: VIP_SLAVE, port: 5432 });
+    expect(shown.nodes.map((n: { name: string }) => n.name)).toEqual(NODES);
+    for (const key of ["masterConnectionString", "slaveConnectionString", "postgresPassword", "replicationPassword", "haclusterPassword"]) {
+        expect(shown[key]).toBe("[secret]");
+    }
+    const master = outputs.masterConnectionString as string;
+    expect(master).toContain(`@${VIP_MASTER}:5432/`);
+    await sql(master, "create table if not exists e2e (id int primary key, note text)");
+    await sql(master, "insert into e2e values (1, 'written through vip-master') on conflict (id) do update set note = excluded.note");
+    expect(await sql(outputs.slaveConnectionString, "select note from e2e where id = 1")).toEqual([{ note: "written through vip-master" }]);
+    await expect(sql(outputs.slaveConnectionString, "insert into e2e values (2, 'through vip-slave')")).rejects.toThrow(/read-only transaction/);
+});
+
+test("the database passwords were generated by random.RandomPassword", () => {
+    const state = JSON.parse(mustEngine("stack", "export", "--stack", STACK).output);
+    const generated = state.deployment.resources.filter((r: { type: string }) => r.type === "random:index/randomPassword:RandomPassword");
+    expect(generated.map((r: { urn: string }) => r.urn.split("::").pop()).sort()).toEqual(["hacluster-password", "postgres-password", "replication-password"]);
+    expect(outputs.postgresPassword).toMatch(/^[A-Za-z0-9]{32}$/);
+});
+
+test("no secret is in the state, the engine's output and logs, the CIB, primary_conninfo or the nodes' logs", () => {
+    const state = mustEngine("stack", "export", "--stack", STACK).output;
+    const engineLogs = fs.readdirSync(path.join(LAB_DIR, "pulumi", "home", "logs")).map((f) => fs.readFileSync(path.join(LAB_DIR, "pulumi", "home", "logs", f), "utf8"));
     const cib = onNode(NODES[0], "cibadmin -Q");
     const conf = onNode(NODES[1], `cat ${spec.postgresql.pgdata}/postgresql.conf ${spec.postgresql.pgdata}/postgresql.auto.conf /var/lib/pgsql/tmp/recovery.conf 2>/dev/null || true`);
-    const logs = onNode(NODES[0], "cat /var/log/pacemaker/pacemaker.log /var/log/pcsd/pcsd.log 2>/dev/null | tail -n 20000 || true");
-    for (const key of ["pgha:haclusterPassword", "pgha:postgresPassword", "pgha:replicationPassword"]) {
-        expect(cib).not.toContain(secrets[key]);
-        expect(conf).not.toContain(secrets[key]);
-        expect(logs).not.toContain(secrets[key]);
+    const nodeLogs = NODES.map((n) => onNode(n, "journalctl --no-pager -q 2>/dev/null | tail -n 20000; cat /var/log/pacemaker/pacemaker.log /var/log/pcsd/pcsd.log 2>/dev/null | tail -n 20000 || true")).join("\n");
+    const places = { state, engine: [...engineTranscript, ...engineLogs].join("\n"), cib, conf, nodeLogs };
+    for (const secret of stackSecrets()) {
+        for (const [where, text] of Object.entries(places)) {
+            expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
+        }
     }
     expect(conf).toMatch(/primary_conninfo = '.*passfile=\/var\/lib\/pgsql\/\.pgpass/);
     for (const node of NODES) {
@@ -85,14 +115,8 @@ test("no password is in the CIB, in primary_conninfo or in a node's logs; the pa
     }
 });
 
-test("every step is idempotent: a second run succeeds and changes nothing", async () => {
-    const second = await runSteps(steps, privateKey, log);
-    expect(second).toHaveLength(steps.length);
-    expect(second.filter((r) => r.changes !== 0).map((r) => `${r.name}: ${r.changes} change(s)\n${r.output}`)).toEqual([]);
-});
-
 test("failover drills: the sync standby takes over each time, the primary role goes around all three nodes, no acknowledged row is lost", async () => {
-    const ctx = { postgresPassword: secrets["pgha:postgresPassword"], bindir: spec.postgresql.bindir, pgdata: spec.postgresql.pgdata };
+    const ctx = { masterConnectionString: outputs.masterConnectionString as string, bindir: spec.postgresql.bindir, pgdata: spec.postgresql.pgdata };
     const initial = NODES.find((n) => roles(NODES[0])[n] === "PRI") as string;
     // Every scenario once, then on until every node has been primary (the runbook's round), at most two rounds.
     for (let i = 0; i < 2 * SCENARIOS.length; i++) {
@@ -107,6 +131,42 @@ test("failover drills: the sync standby takes over each time, the primary role g
         expect(d.newPrimary).toBe(d.syncStandby);
     }
     expect(new Set([initial, ...drills.map((d) => d.newPrimary)]).size).toBe(NODES.length);
-    // And the cluster settles back to the runbook's healthy state.
     expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
+});
+
+test("a changed monitor interval: preview --diff lists only the CIB step, up applies it to the CIB", () => {
+    mustEngine("config", "set", "--stack", STACK, "pgha:pgsqlPromotedMonitorIntervalSeconds", "7");
+    const preview = mustEngine("preview", "--diff", "--stack", STACK);
+    expect(changedResources(preview.output)).toEqual(["~ command:remote:Command vips-cib-push"]);
+    mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
+    expect(onNode(NODES[0], "cibadmin -Q -o resources")).toMatch(/<op [^>]*name="monitor"[^>]*interval="7s"[^>]*role="(Promoted|Master)"/);
+});
+
+test("a step that fails (a node's sshd stopped) is repaired by starting sshd and running pulumi up again", () => {
+    const node = NODES[2];
+    mustEngine("config", "set", "--stack", STACK, "pgha:walKeepSizeMb", "2048");
+    lab("exec", node, "systemctl", "stop", "ssh.socket", "ssh.service");
+    const failed = engine("up", "--yes", "--skip-preview", "--stack", STACK);
+    expect(failed.status).not.toBe(0);
+    expect(failed.output).toContain(`${node}-pg-standby`);
+    lab("exec", node, "systemctl", "start", "ssh.service");
+    mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
+    expect(onNode(node, `cat ${spec.postgresql.pgdata}/pgha.conf`)).toContain("wal_keep_size = 2048");
+    expect(engine("preview", "--expect-no-changes", "--stack", STACK).status).toBe(0);
+});
+
+test("pulumi destroy stops the cluster and removes its configuration, and keeps every node's data", async () => {
+    await sql(outputs.masterConnectionString, "insert into e2e values (3, 'before destroy') on conflict (id) do nothing");
+    mustEngine("destroy", "--yes", "--skip-preview", "--stack", STACK);
+    for (const node of NODES) {
+        expect(onNode(node, "test -e /etc/corosync/corosync.conf && echo present || echo absent").trim()).toBe("absent");
+        expect(onNode(node, "systemctl is-active pacemaker || true").trim()).not.toBe("active");
+        expect(onNode(node, `pgrep -u postgres -x postgres >/dev/null && echo running || echo stopped`).trim()).toBe("stopped");
+        expect(onNode(node, `${spec.postgresql.bindir}/pg_controldata ${spec.postgresql.pgdata} | grep '^Database cluster state'`)).toMatch(/shut down/);
+    }
+});
+
+test("lab down leaves no process, mount, cgroup, bridge, veth or directory behind", () => {
+    lab("down");
+    expect(lab("leftovers").trim()).toBe("");
 });

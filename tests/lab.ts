@@ -1,6 +1,5 @@
-/** Access to the namespace lab (lab/lab.sh, lab/lab.env) for the end-to-end test and the benchmark. */
+/** Access to the lab (lab/lab.sh, lab/lab.env) and its stacks (lab/pulumi) for the end-to-end tests and the benchmark. */
 import { execFileSync, spawnSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "./fixtures";
@@ -28,6 +27,44 @@ export function lab(...args: string[]): string {
     return execFileSync("bash", [path.join(ROOT, "lab", "lab.sh"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
 }
 
+export interface EngineRun {
+    readonly status: number;
+    /** stdout and stderr together. */
+    readonly output: string;
+    readonly seconds: number;
+}
+
+/** Every engine command's output in this process, for the tests that look for leaked secrets. */
+export const engineTranscript: string[] = [];
+
+/** Runs the Pulumi CLI on the lab's stacks (lab/pulumi), e.g. engine("up", "--yes", "--stack", "lab"). */
+export function engine(...args: string[]): EngineRun {
+    const started = Date.now();
+    const result = spawnSync(path.join(ROOT, "lab", "pulumi"), args, { encoding: "utf8", timeout: 3_600_000, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined } });
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    engineTranscript.push(output);
+    return { status: result.status ?? -1, output, seconds: (Date.now() - started) / 1000 };
+}
+
+/** Like engine(), but throws with the output when the command fails. */
+export function mustEngine(...args: string[]): EngineRun {
+    const run = engine(...args);
+    if (run.status !== 0) {
+        throw new Error(`pulumi ${args.join(" ")} failed (${run.status}):\n${run.output.split("\n").filter((l) => !l.startsWith("@ ")).slice(-60).join("\n")}`);
+    }
+    return run;
+}
+
+/** Creates lab stack `stack` from the committed Pulumi.<stack>.yaml with the lab's secrets (lab/run-lab.sh init). */
+export function initStack(stack: string): void {
+    execFileSync("bash", [path.join(ROOT, "lab", "run-lab.sh"), "init", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+}
+
+/** The stack's outputs with secrets in clear. */
+export function stackOutputs(stack: string): Record<string, any> {
+    return JSON.parse(mustEngine("stack", "output", "--json", "--show-secrets", "--stack", stack).output);
+}
+
 /** Runs a shell command on a node as root over SSH with the lab key; returns stdout (throws on failure). */
 export function onNode(node: string, command: string, input?: string): string {
     const result = spawnSync("ssh", [
@@ -39,21 +76,6 @@ export function onNode(node: string, command: string, input?: string): string {
         throw new Error(`on ${node}: ${command}: exit ${result.status}\n${result.stdout}${result.stderr}`);
     }
     return result.stdout;
-}
-
-/** A random password of letters and digits. */
-export function password(): string {
-    return crypto.randomBytes(24).toString("base64").replace(/[^A-Za-z0-9]/g, "").slice(0, 24);
-}
-
-/** The lab stack's secrets: the lab's SSH key and fresh passwords. */
-export function labSecrets(): Record<string, string> {
-    return {
-        "pgha:sshPrivateKey": fs.readFileSync(path.join(LAB_DIR, "id_ed25519"), "utf8"),
-        "pgha:haclusterPassword": password(),
-        "pgha:postgresPassword": password(),
-        "pgha:replicationPassword": password(),
-    };
 }
 
 /** pgsql-status of every node that answers, as seen from `via`. */

@@ -8,7 +8,7 @@ import { parsePcsCommands } from "./pcsModel";
 import { ClusterSpec, parseConfig } from "../components/config";
 import { rawConfig } from "./fixtures";
 import { crmVerify } from "./pcsCib";
-import { ROLE_ATTRIBUTES, SimulatedCluster, Transition } from "./scheduler";
+import { locate, ROLE_ATTRIBUTES, SimulatedCluster, Transition } from "./scheduler";
 
 const unfenced = parseConfig(rawConfig("dev", { fencingEnabled: false }));
 const fenced = parseConfig(rawConfig("dev"));
@@ -148,6 +148,52 @@ describe("scheduler scenarios on the rendered configuration (pcs 0.10+ dialect)"
     });
 });
 
+describe("fence_ipmilan: one device per node (the lab stack's fencing)", () => {
+    const ipmi = parseConfig(rawConfig("lab"));
+    const [L1, L2, L3] = ipmi.nodes.map((n) => n.name);
+    const twoNodes = parseConfig(rawConfig("lab", { nodes: ipmi.nodes.slice(0, 2).map((n) => ({ name: n.name, ip: n.ip, bmcAddress: n.bmc?.address })) }));
+
+    /** The fencing of the primary's node and of the standby's node in a two-node cluster whose halves lost each other. */
+    function twoNodeSplit(c: SimulatedCluster): Record<string, number> {
+        const steady = c.steady({ [L1]: "PRI", [L2]: "HS:sync" });
+        const delays: Record<string, number> = {};
+        for (const lost of [L1, L2]) {
+            for (const f of c.simulate(steady.stateFile, ["-f", lost]).fencing) {
+                delays[f.target] = f.priorityDelaySeconds;
+            }
+        }
+        return delays;
+    }
+
+    test("crm_verify accepts the devices; each device stays off the node it fences", () => {
+        const c = cluster(ipmi);
+        expect(crmVerify(c.boot())).toEqual({ status: 0, output: "" });
+        const steady = c.steady({ [L1]: "PRI", [L2]: "HS:sync", [L3]: "HS:async" });
+        for (const node of [L1, L2, L3]) {
+            const where = locate(steady.stateFile, `fence-${node}`).map((p) => p.node);
+            expect(where).toHaveLength(1);
+            expect(where).not.toContain(node);
+        }
+    });
+
+    test("the primary's node fails: it is fenced through its BMC before the sync standby is promoted, without delay (the majority never waits)", () => {
+        const c = cluster(ipmi);
+        const failed = c.simulate(c.steady({ [L1]: "PRI", [L2]: "HS:sync", [L3]: "HS:async" }).stateFile, ["-f", L1]);
+        expect(failed.fencing).toEqual([{ target: L1, priorityDelaySeconds: 0 }]);
+        expect(failed.after.promoted).toBe(L2);
+        expect(failed.orderedBefore({ operation: "stonith", node: L1 }, { operation: "promote", node: L2, resource: "pgsql" })).toBe(true);
+    });
+
+    test("two-node split: only the standby's side waits before shooting, so the primary's side shoots first", () => {
+        expect(twoNodeSplit(cluster(twoNodes))).toEqual({ [L1]: 5, [L2]: 0 });
+    });
+
+    test("without the promoted instance's priority both sides would shoot at once", () => {
+        const lines = cibCommandLines(twoNodes, "0.10+").split("\n").map((l) => l.replace(" 'priority=1'", "")).join("\n");
+        expect(twoNodeSplit(cluster(twoNodes, lines))).toEqual({ [L1]: 0, [L2]: 0 });
+    });
+});
+
 describe("a broken renderer turns the scenarios red", () => {
     const lines = cibCommandLines(unfenced, "0.10+").split("\n");
     const without = (pattern: RegExp) => lines.filter((l) => !pattern.test(l)).join("\n");
@@ -170,13 +216,24 @@ describe("a broken renderer turns the scenarios red", () => {
 });
 
 describe("the pcs 0.9 dialect (EL7), which cannot run here, describes the same cluster", () => {
-    test.each([["with fencing", fenced], ["without fencing", unfenced]])("as the 0.10+ commands (%s)", (_what, spec) => {
+    const ipmi = parseConfig(rawConfig("lab"));
+    test.each([["with fence_vmware_rest", fenced], ["with fence_ipmilan", ipmi], ["without fencing", unfenced]])("as the 0.10+ commands (%s)", (_what, spec) => {
         const legacy = parsePcsCommands(cibCommands(spec, "0.9"));
         const current = parsePcsCommands(cibCommands(spec, "0.10+"));
+        // Pacemaker 1.1 has no priority-fencing-delay; it matters only to two-node clusters, where 0.9 gets a random device delay.
+        delete current.properties["priority-fencing-delay"];
         expect(legacy).toEqual(current);
-        expect(Object.keys(current.resources).sort()).toEqual([...(spec.fencing.enabled ? ["vmfence"] : []), "pgsql", "vip-master", "vip-slave"].sort());
-        expect(current.constraints).toHaveLength(7);
-        expect(current.promotable.pgsql).toEqual({ "promoted-max": "1", "promoted-node-max": "1", "clone-max": "3", "clone-node-max": "1", notify: "true" });
+        const devices = !spec.fencing.enabled ? [] : spec.fencing.agent === "fence_vmware_rest" ? ["vmfence"] : spec.nodes.map((n) => `fence-${n.name}`);
+        expect(Object.keys(current.resources).sort()).toEqual([...devices, "pgsql", "vip-master", "vip-slave"].sort());
+        expect(current.constraints).toHaveLength(7 + (spec.fencing.enabled && spec.fencing.agent === "fence_ipmilan" ? spec.nodes.length : 0));
+        expect(current.promotable.pgsql).toEqual({ "promoted-max": "1", "promoted-node-max": "1", "clone-max": "3", "clone-node-max": "1", notify: "true", priority: "1" });
+    });
+
+    test("a two-node cluster on pcs 0.9 gets a random delay on each device instead", () => {
+        const twoNodes = parseConfig(rawConfig("lab", { nodes: ipmi.nodes.slice(0, 2).map((n) => ({ name: n.name, ip: n.ip, bmcAddress: n.bmc?.address })) }));
+        const legacy = parsePcsCommands(cibCommands(twoNodes, "0.9"));
+        expect(Object.values(legacy.resources).filter((r) => r.agent === "stonith:fence_ipmilan").map((r) => r.params.pcmk_delay_max)).toEqual(["5s", "5s"]);
+        expect(parsePcsCommands(cibCommands(ipmi, "0.9")).resources["fence-pglab1"].params.pcmk_delay_max).toBeUndefined();
     });
 
     test("a difference between the dialects would show", () => {

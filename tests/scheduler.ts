@@ -39,6 +39,8 @@ export interface Transition {
     readonly stateFile: string;
     /** Whether graph action `before` must complete before `after` (transitively). */
     orderedBefore(before: GraphAction, after: GraphAction): boolean;
+    /** The fencing actions of the transition: whom they target and how long the fencer waits first when its partition lacks a majority. */
+    readonly fencing: { target: string; priorityDelaySeconds: number }[];
 }
 
 export interface GraphAction {
@@ -107,12 +109,14 @@ export class SimulatedCluster {
         const graph = `${out}.graph`;
         const text = crmSimulate(["-x", state, ...options, "-S", "-O", out, "-G", graph]);
         const summary = section(text, "Transition Summary:");
-        const synapses = parseGraph(fs.readFileSync(graph, "utf8"));
+        const xml = fs.readFileSync(graph, "utf8");
+        const synapses = parseGraph(xml);
         return {
             summary,
             after: placement(out),
             stateFile: out,
             orderedBefore: (before, after) => orderedBefore(synapses, before, after),
+            fencing: fencingActions(xml),
         };
     }
 
@@ -168,24 +172,35 @@ function section(text: string, heading: string): string[] {
     return out;
 }
 
-/** Where things run in a state file, from crm_resource --locate. */
+/** Where a resource runs in a state file (crm_resource --locate), with whether each instance is promoted. */
+export function locate(state: string, resource: string): { node: string; promoted: boolean }[] {
+    let text = "";
+    try {
+        text = execFileSync("crm_resource", ["--locate", "-r", resource], { env: cibEnv(state), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    } catch {
+        return [];
+    }
+    return [...text.matchAll(/is running on: (\S+)( Promoted)?/g)].map((m) => ({ node: m[1], promoted: m[2] !== undefined }));
+}
+
+/** Where things run in a state file. */
 export function placement(state: string): Placement {
-    const locate = (rsc: string) => {
-        try {
-            return execFileSync("crm_resource", ["--locate", "-r", rsc], { env: cibEnv(state), encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
-        } catch {
-            return "";
-        }
-    };
-    const nodesOf = (text: string) => [...text.matchAll(/is running on: (\S+)( Promoted)?/g)].map((m) => ({ node: m[1], promoted: m[2] !== undefined }));
-    const pgsql = nodesOf(locate("pgsql-clone"));
-    const only = (text: string) => nodesOf(text)[0]?.node;
+    const pgsql = locate(state, "pgsql-clone");
     return {
         promoted: pgsql.find((p) => p.promoted)?.node,
-        vipMaster: only(locate("vip-master")),
-        vipSlave: only(locate("vip-slave")),
+        vipMaster: locate(state, "vip-master")[0]?.node,
+        vipSlave: locate(state, "vip-slave")[0]?.node,
         pgsqlRunning: pgsql.map((p) => p.node).sort(),
     };
+}
+
+/** Each distinct fencing action of a graph with its priority-fencing-delay (CRM_meta_priority_fencing_delay). */
+function fencingActions(xml: string): { target: string; priorityDelaySeconds: number }[] {
+    const found = new Map<string, number>();
+    for (const m of xml.matchAll(/<crm_event\b[^>]*operation="stonith"[^>]*on_node="([^"]+)"[^>]*>\s*<attributes\b([^>]*)>/g)) {
+        found.set(m[1], Number(/CRM_meta_priority_fencing_delay="(\d+)"/.exec(m[2])?.[1] ?? "0"));
+    }
+    return [...found].map(([target, priorityDelaySeconds]) => ({ target, priorityDelaySeconds }));
 }
 
 interface Synapse {
