@@ -219,7 +219,7 @@ ensure_bridge() {
     other=$(ip -o -4 addr show to "$PGHA_LAB_SUBNET" 2>/dev/null | awk -v br="$BR" '$2 != br {print $2}' | sort -u | tr '\n' ' ')
     [[ -z $other ]] || die "lab subnet $PGHA_LAB_SUBNET is already used on this machine by: $other"
     if ! ip link show dev "$BR" >/dev/null 2>&1; then
-        ip link add "$BR" type bridge
+        ip link add "$BR" address "$PGHA_LAB_BRIDGE_MAC" type bridge
         info "created bridge $BR"
     fi
     if [[ -w /proc/sys/net/ipv6/conf/$BR/disable_ipv6 ]]; then echo 1 >"/proc/sys/net/ipv6/conf/$BR/disable_ipv6"; fi
