@@ -18,6 +18,11 @@ export const PGPASS_FILE = "/var/lib/pgsql/.pgpass";
 export const FENCE_PASSWORD_FILE = "/etc/pgha/fence.password";
 
 export const PGSQL_RESOURCE = "pgsql";
+/**
+ * The agent of the pgsql resource: ocf:heartbeat:pgsql with pgha's automatic, safe rejoin and fail-fast stop
+ * (scripts/pgsql-agent.sh, installed on every node by the tools step); same parameters and metadata.
+ */
+export const PGSQL_AGENT = "ocf:pgha:pgsql";
 /** fence_vmware_rest: one device that powers every node's VM. */
 export const VMWARE_FENCE_DEVICE = "vmfence";
 /** fence_ipmilan: one device per node, for that node's BMC. */
@@ -95,8 +100,12 @@ export function pgsqlCommands(spec: ClusterSpec, dialect: PcsDialect): string[][
     const pg = spec.postgresql;
     const pm = spec.pacemaker;
     const op = (name: string, timeout: number, ...extra: string[]) => ["op", name, `timeout=${seconds(timeout)}`, ...extra];
+    // A failed instance moves at once and comes back (rejoining) after the failure timeout.
+    const failureHandling = pm.failureTimeoutSeconds > 0
+        ? ["meta", "migration-threshold=1", `failure-timeout=${seconds(pm.failureTimeoutSeconds)}`]
+        : [];
     return [[
-        "resource", "create", PGSQL_RESOURCE, "ocf:heartbeat:pgsql",
+        "resource", "create", PGSQL_RESOURCE, PGSQL_AGENT,
         `pgctl=${pg.bindir}/pg_ctl`,
         `psql=${pg.bindir}/psql`,
         `pgdata=${pg.pgdata}`,
@@ -114,6 +123,7 @@ export function pgsqlCommands(spec: ClusterSpec, dialect: PcsDialect): string[][
         ...op("notify", pm.notifyTimeoutSeconds, "interval=0s"),
         ...op("monitor", pm.monitorTimeoutSeconds, `interval=${seconds(pm.monitorIntervalSeconds)}`),
         ...op("monitor", pm.monitorTimeoutSeconds, `interval=${seconds(pm.promotedMonitorIntervalSeconds)}`, `role=${legacy ? "Master" : "Promoted"}`),
+        ...failureHandling,
         ...(legacy ? ["master", "master-max=1", "master-node-max=1"] : ["promotable", "promoted-max=1", "promoted-node-max=1"]),
         // priority: the node with the promoted instance (priority + 1) wins a two-node fencing race.
         `clone-max=${spec.nodes.length}`, "clone-node-max=1", "notify=true", "priority=1",

@@ -75,6 +75,9 @@ export interface PacemakerSpec {
     readonly demoteTimeoutSeconds: number;
     readonly notifyTimeoutSeconds: number;
     readonly vipMonitorIntervalSeconds: number;
+    /** 0: Pacemaker's defaults (restart in place, failures never expire). */
+    readonly failureTimeoutSeconds: number;
+    readonly autoRejoin: boolean;
 }
 
 export type FenceAgent = "fence_vmware_rest" | "fence_ipmilan";
@@ -441,6 +444,8 @@ export function parseConfig(raw: RawConfig): ClusterSpec {
         demoteTimeoutSeconds: int("pgsqlDemoteTimeoutSeconds", 10, 86400),
         notifyTimeoutSeconds: int("pgsqlNotifyTimeoutSeconds", 10, 86400),
         vipMonitorIntervalSeconds: int("vipMonitorIntervalSeconds", 1, 3600),
+        failureTimeoutSeconds: int("pgsqlFailureTimeoutSeconds", 0, 86400),
+        autoRejoin: bool("autoRejoin"),
     };
     if (pacemaker.monitorIntervalSeconds === pacemaker.promotedMonitorIntervalSeconds) {
         fail("pgsqlPromotedMonitorIntervalSeconds", "must differ from pgha:pgsqlMonitorIntervalSeconds (Pacemaker needs distinct intervals per role)");

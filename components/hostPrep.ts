@@ -3,10 +3,21 @@
  * and the inputs of each script under scripts/.
  */
 import { ClusterSpec, NodeSpec } from "./config";
-import { ScriptValue, standaloneScript } from "./shell";
+import { PGPASS_FILE, PGSQL_TMPDIR } from "./cib";
+import { ScriptValue, shellQuote, standaloneScript } from "./shell";
 
-/** Where the operators' rejoin tool (scripts/rejoin-node.sh) is installed on every node. */
-export const REJOIN_TOOL_PATH = "/usr/local/sbin/pgha-rejoin-node";
+/** The node's own configuration for its tools and resource agent (read while its cluster stack is down too). */
+export const CLUSTER_CONF_PATH = "/etc/pgha/cluster.conf";
+
+/** What the tools step installs on every node: the operators' tools and the cluster's resource agent. */
+export const NODE_TOOLS: readonly { readonly path: string; readonly script: string }[] = [
+    { path: "/usr/lib/ocf/resource.d/pgha/pgsql", script: "pgsql-agent.sh" },
+    { path: "/usr/local/sbin/pgha-rejoin-node", script: "rejoin-node.sh" },
+    { path: "/usr/local/sbin/pgha-switchover", script: "switchover.sh" },
+    { path: "/usr/local/sbin/pgha-status", script: "status.sh" },
+];
+/** The libraries every node tool is built with (after lib.sh). */
+const NODE_TOOL_LIBRARIES = ["pglib.sh", "rejoinlib.sh"];
 
 export type ScriptVars = Readonly<Record<string, ScriptValue>>;
 
@@ -105,7 +116,33 @@ export function postgresqlVars(spec: ClusterSpec): ScriptVars {
         PG_UID: pg.uid,
         PG_GID: pg.gid,
         DEBIAN_PG_PACKAGES: debianPostgresqlPackages(spec),
-        REJOIN_TOOL_PATH,
-        REJOIN_TOOL: standaloneScript("rejoin-node.sh"),
+    };
+}
+
+/** /etc/pgha/cluster.conf: shell assignments the node tools and the resource agent load. */
+export function clusterConf(spec: ClusterSpec): string {
+    const pg = spec.postgresql;
+    const values: [string, string][] = [
+        ["PGHA_PGDATA", pg.pgdata],
+        ["PGHA_BINDIR", pg.bindir],
+        ["PGHA_PG_PORT", String(pg.port)],
+        ["PGHA_ARCHIVE_DIR", pg.archiveDir],
+        ["PGHA_REPLICATION_USER", pg.replicationUser],
+        ["PGHA_PGPASS_FILE", PGPASS_FILE],
+        ["PGHA_PGSQL_TMPDIR", PGSQL_TMPDIR],
+        ["PGHA_NODES", spec.nodes.map((n) => `${n.name}=${n.ip}`).join(" ")],
+        ["PGHA_VIP_MASTER", spec.vipMaster],
+        ["PGHA_VIP_SLAVE", spec.vipSlave],
+        ["PGHA_AUTO_REJOIN", String(spec.pacemaker.autoRejoin)],
+    ];
+    return ["# Written by pgha (the node's tools step): changes here are overwritten.", ...values.map(([k, v]) => `${k}=${shellQuote(v)}`)].join("\n");
+}
+
+export function nodeToolsVars(spec: ClusterSpec): ScriptVars {
+    return {
+        CLUSTER_CONF_PATH,
+        CLUSTER_CONF: clusterConf(spec),
+        TOOL_PATHS: NODE_TOOLS.map((t) => t.path),
+        ...Object.fromEntries(NODE_TOOLS.map((t, i) => [`TOOL_${i}`, standaloneScript(t.script, NODE_TOOL_LIBRARIES)])),
     };
 }

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, NodeSpec } from "./config";
-import { osPrepVars, postgresqlVars, resourceAgentsVars } from "./hostPrep";
+import { nodeToolsVars, osPrepVars, postgresqlVars, resourceAgentsVars } from "./hostPrep";
 import { NodeConnection, remoteStep } from "./remoteStep";
 import { createVm, VspherePlacement } from "./vsphereVm";
 
@@ -21,7 +21,8 @@ export interface PgNodeArgs {
 /**
  * One cluster node, prepared up to the point where Pacemaker can be configured. In vsphere host mode a VM
  * cloned from the template; in existing mode the host already at the node's IP. Then, in order, over SSH:
- * os-prep (hosts, firewall, SELinux, repositories, packages), resource-agents, PostgreSQL, pcsd.
+ * os-prep (hosts, firewall, SELinux, repositories, packages), resource-agents, PostgreSQL, the node's tools
+ * and resource agent (tools), pcsd.
  * Steps of one node run in order; nodes are independent of each other.
  */
 export class PgNode extends pulumi.ComponentResource {
@@ -56,7 +57,8 @@ export class PgNode extends pulumi.ComponentResource {
         const osPrep = remoteStep(`${name}-os-prep`, this.connection, { script: "os-prep.sh", vars: osPrepVars(spec, node), triggers }, { parent: this, dependsOn: hostDependency });
         const resourceAgents = remoteStep(`${name}-resource-agents`, this.connection, { script: "resource-agents.sh", vars: resourceAgentsVars(spec), triggers }, { parent: this, dependsOn: [osPrep] });
         const postgresql = remoteStep(`${name}-postgresql`, this.connection, { script: "postgresql.sh", vars: postgresqlVars(spec), triggers }, { parent: this, dependsOn: [resourceAgents] });
-        this.ready = remoteStep(`${name}-pcsd`, this.connection, { script: "pcsd.sh", vars: {}, secretLines: [args.haclusterPassword], triggers }, { parent: this, dependsOn: [postgresql] });
+        const tools = remoteStep(`${name}-tools`, this.connection, { script: "node-tools.sh", vars: nodeToolsVars(spec), triggers }, { parent: this, dependsOn: [postgresql] });
+        this.ready = remoteStep(`${name}-pcsd`, this.connection, { script: "pcsd.sh", vars: {}, secretLines: [args.haclusterPassword], triggers }, { parent: this, dependsOn: [tools] });
 
         this.registerOutputs({ hostIdentity: this.hostIdentity });
     }

@@ -30,9 +30,9 @@ function readScript(name: string): string {
     return text;
 }
 
-/** A standalone executable of script `name` for the nodes: a bash shebang, lib.sh, the script. */
-export function standaloneScript(name: string): string {
-    return ["#!/usr/bin/env bash", `# Installed by pgha from scripts/${name}.`, readScript("lib.sh"), readScript(name)].join("\n");
+/** A standalone executable of script `name` for the nodes: a bash shebang, lib.sh, the `libraries`, the script. */
+export function standaloneScript(name: string, libraries: readonly string[] = []): string {
+    return ["#!/usr/bin/env bash", `# Installed by pgha from scripts/${name}.`, ...["lib.sh", ...libraries, name].map(readScript)].join("\n");
 }
 
 /** A here-document delimiter starting with `base` that is not a line of `text`. */

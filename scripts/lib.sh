@@ -154,9 +154,13 @@ pgha_pcs_dialect() {
     esac
 }
 
-# True when Pacemaker's CIB already defines the pgsql resource (the database is then the cluster's).
+# True when Pacemaker's CIB already defines the pgsql resource (the database is then the cluster's), also
+# while this node's cluster stack is down (its copy of the CIB on disk).
 # (No `| grep -q` here or elsewhere: with pipefail, grep's early exit fails the pipeline by SIGPIPE.)
-pgha_pgsql_managed() { crm_resource --resource pgsql --query-xml >/dev/null 2>&1; }
+pgha_pgsql_managed() {
+    crm_resource --resource pgsql --query-xml >/dev/null 2>&1 ||
+        { [[ -r /var/lib/pacemaker/cib/cib.xml ]] && CIB_file=/var/lib/pacemaker/cib/cib.xml crm_resource --resource pgsql --query-xml >/dev/null 2>&1; }
+}
 
 # The pgsql agent's role of NODE (PRI, HS:sync, HS:async, ...; "" when unset).
 pgha_pgsql_status() { crm_attribute -N "$1" -n pgsql-status -l reboot -G -q 2>/dev/null || true; }

@@ -7,7 +7,7 @@
 #   package: the distribution's packages (Debian postgresql-<major>, EL PGDG postgresql<major>-server).
 # Inputs: PGHA_PG_INSTALL PGHA_PG_VERSION PGHA_PG_MAJOR PGHA_PG_PREFIX PGHA_PGDATA PGHA_PG_ARCHIVE_DIR
 #         PGHA_PG_PORT PGHA_PG_URL PGHA_PG_SHA256 PGHA_PG_BUILD_DOCS PGHA_PG_UID PGHA_PG_GID
-#         PGHA_DEBIAN_PG_PACKAGES PGHA_REJOIN_TOOL_PATH PGHA_REJOIN_TOOL (the operators' rejoin tool, installed here)
+#         PGHA_DEBIAN_PG_PACKAGES
 set -euo pipefail
 # shellcheck source=lib.sh
 [[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
@@ -99,7 +99,5 @@ EOF
 profile="$home/.bash_profile"
 [[ -e $profile ]] || { install -m 0644 -o postgres -g "$pg_group" /dev/null "$profile"; pgha_changed "created $profile"; }
 pgha_put_block "$profile" environment <<<'[ -f ~/.pgha_profile ] && . ~/.pgha_profile'
-
-printf '%s\n' "$PGHA_REJOIN_TOOL" | pgha_put_file "$PGHA_REJOIN_TOOL_PATH" 0755 root:root
 
 pgha_summary

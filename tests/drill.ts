@@ -1,28 +1,42 @@
 /**
- * The runbook's failover drills (section 3) on the lab: a client commits numbered rows through vip-master
- * while the primary is stopped, killed or powered off; the sync standby must take over with both VIPs, no
- * acknowledged row may be lost, and the old primary is brought back with the shipped rejoin tool.
+ * Failover drills on the lab (the runbook's section 3, and the faults only fencing makes safe): a client
+ * commits numbered rows through vip-master while a fault hits the primary; every node's role is sampled from
+ * inside the node a few times a second. A drill proves: the sync standby took over, no acknowledged row was
+ * lost, at no moment were two nodes writable primaries, no write was acknowledged by the old primary after
+ * the new one was promoted, and the old primary came back as a standby by itself.
  */
+import { ChildProcessWithoutNullStreams, spawn } from "child_process";
+import * as path from "path";
 import { Client } from "pg";
-import { REJOIN_TOOL_PATH } from "../components/hostPrep";
+import { ROOT } from "./fixtures";
 import { lab, location, NODES, onNode, roles, sleep, waitFor } from "./lab";
 
-export type Scenario = "pg_ctl stop" | "kill -9 postmaster" | "power off";
-export const SCENARIOS: Scenario[] = ["pg_ctl stop", "kill -9 postmaster", "power off"];
+export type Scenario =
+    | "pg_ctl stop" | "kill -9 postmaster" | "power off"
+    | "partition" | "corosync kill" | "hang";
+/** The runbook's drills and the ones only fencing makes safe. */
+export const SCENARIOS: Scenario[] = ["pg_ctl stop", "kill -9 postmaster", "power off", "partition", "corosync kill", "hang"];
 
 export interface DrillResult {
-    readonly scenario: Scenario;
+    readonly scenario: string;
     readonly oldPrimary: string;
     /** The HS:sync standby when the fault hit: the node that must be promoted. */
     readonly syncStandby: string;
     readonly newPrimary: string;
     /** From the last acknowledged row before the fault to the first one after it. */
     readonly outageSeconds: number;
+    /** From the fault to the completed fencing of the old primary (undefined: not fenced). */
+    readonly fenceSeconds?: number;
+    /** From the fault until the old primary was a standby again, by itself. */
+    readonly rejoinSeconds: number;
     /** Acknowledged rows missing on the new primary. */
     readonly rowsLost: number;
     /** Rows whose commit was in flight at the fault (may or may not be there; not counted as lost). */
     readonly inFlight: number;
-    readonly rejoinSeconds: number;
+    /** Moments at which two nodes were writable primaries (from the samples). */
+    readonly twoPrimaries: string[];
+    /** Writes the old primary acknowledged after the new primary was promoted. */
+    readonly lateAcks: number;
 }
 
 export interface DrillContext {
@@ -32,12 +46,25 @@ export interface DrillContext {
     readonly pgdata: string;
 }
 
-/** Commits numbered rows through vip-master as fast as it can, reconnecting after errors. */
-class Writer {
+/** Runs one statement through a libpq connection string (e.g. a stack output) and returns its rows. */
+export async function sql(connectionString: string, text: string, params: unknown[] = []): Promise<any[]> {
+    const client = new Client({ connectionString, connectionTimeoutMillis: 5000 });
+    client.on("error", () => undefined);
+    await client.connect();
+    try {
+        return (await client.query(text, params)).rows;
+    } finally {
+        await client.end();
+    }
+}
+
+/** Commits numbered rows through vip-master as fast as it can, reconnecting after errors; records which node acknowledged each. */
+export class Writer {
     private next = 1;
     private running = true;
     private client?: Client;
-    readonly acked: { id: number; at: number }[] = [];
+    private node = "";
+    readonly acked: { id: number; at: number; node: string }[] = [];
     readonly uncertain: number[] = [];
     private loop?: Promise<void>;
 
@@ -54,11 +81,16 @@ class Writer {
         });
         client.on("error", () => undefined);
         await client.connect();
-        // A demoted or stale server must not take writes (target_session_attrs=read-write in the URI).
-        const readOnly = await client.query("select pg_is_in_recovery() as r");
-        if (readOnly.rows[0].r) {
-            await client.end();
-            throw new Error("connected to a standby");
+        try {
+            const who = await client.query("select pg_is_in_recovery() as standby, pg_read_file('/etc/hostname') as node");
+            // A demoted or stale server must not take writes (target_session_attrs=read-write in the URI).
+            if (who.rows[0].standby) {
+                throw new Error("connected to a standby");
+            }
+            this.node = String(who.rows[0].node).trim();
+        } catch (e) {
+            await client.end().catch(() => undefined);
+            throw e;
         }
         return client;
     }
@@ -69,20 +101,20 @@ class Writer {
                 this.client ??= await this.connect();
             } catch {
                 this.client = undefined;
-                await sleep(200);
+                await sleep(100);
                 continue;
             }
             const id = this.next++;
             try {
                 await this.client.query(`insert into ${this.table} (id) values ($1)`, [id]);
-                this.acked.push({ id, at: Date.now() });
+                this.acked.push({ id, at: Date.now(), node: this.node });
             } catch {
                 // Sent but not acknowledged: it may or may not have committed.
                 this.uncertain.push(id);
                 const old = this.client;
                 this.client = undefined;
                 void old.end().catch(() => undefined);
-                await sleep(200);
+                await sleep(100);
             }
         }
         await this.client?.end().catch(() => undefined);
@@ -113,34 +145,101 @@ class Writer {
     }
 }
 
-/** Runs one statement through a libpq connection string (e.g. a stack output) and returns its rows. */
-export async function sql(connectionString: string, text: string, params: unknown[] = []): Promise<any[]> {
-    const client = new Client({ connectionString, connectionTimeoutMillis: 5000 });
-    await client.connect();
-    try {
-        return (await client.query(text, params)).rows;
-    } finally {
-        await client.end();
+type Role = "primary" | "standby" | "down" | "other";
+
+/**
+ * Samples every node's PostgreSQL role from inside the node (its postmaster alive, and the control file's
+ * state: "in production" is a writable primary), four times a second, independent of the network. A node
+ * that goes down stops sampling; its sampler starts again when the node is back.
+ */
+export class RoleSampler {
+    readonly samples = new Map<string, { at: number; role: Role }[]>();
+    private readonly procs = new Map<string, ChildProcessWithoutNullStreams>();
+    private running = true;
+    private readonly timer: NodeJS.Timeout;
+
+    constructor(private readonly ctx: DrillContext) {
+        for (const node of NODES) {
+            this.samples.set(node, []);
+            this.ensure(node);
+        }
+        this.timer = setInterval(() => NODES.forEach((n) => this.ensure(n)), 1000);
+    }
+
+    private ensure(node: string): void {
+        if (!this.running || this.procs.has(node)) {
+            return;
+        }
+        const { bindir, pgdata } = this.ctx;
+        const loop = `while :; do r=down; p=$(head -n1 ${pgdata}/postmaster.pid 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+            case "$(${bindir}/pg_controldata ${pgdata} 2>/dev/null | sed -n 's/^Database cluster state: *//p')" in
+            "in production") r=primary ;; "in archive recovery") r=standby ;; *) r=other ;; esac; fi; echo "$(date +%s%3N) $r"; sleep 0.25; done`;
+        const proc = spawn("bash", [path.join(ROOT, "lab", "lab.sh"), "exec", node, "bash", "-c", loop], { detached: true });
+        this.procs.set(node, proc);
+        let rest = "";
+        proc.stdout.on("data", (chunk: Buffer) => {
+            const lines = (rest + chunk.toString()).split("\n");
+            rest = lines.pop() ?? "";
+            for (const line of lines) {
+                const [at, role] = line.split(" ");
+                this.samples.get(node)?.push({ at: Number(at), role: role as Role });
+            }
+        });
+        proc.stderr.on("data", () => undefined);
+        proc.on("exit", () => this.procs.delete(node));
+    }
+
+    /** The first time after `t` that `node` was sampled as a writable primary. */
+    promotedAt(node: string, t: number): number | undefined {
+        return this.samples.get(node)?.find((s) => s.at > t && s.role === "primary")?.at;
+    }
+
+    /** Moments at which two nodes were both sampled as writable primaries (a sample counts for 0.5 s at most). */
+    twoPrimaries(): string[] {
+        const intervals = NODES.flatMap((node) => {
+            const s = this.samples.get(node) ?? [];
+            return s.map((x, i) => ({ node, role: x.role, from: x.at, to: Math.min(s[i + 1]?.at ?? x.at + 500, x.at + 500) }))
+                .filter((x) => x.role === "primary");
+        });
+        const overlaps: string[] = [];
+        for (const a of intervals) {
+            for (const b of intervals) {
+                if (a.node < b.node && a.from < b.to && b.from < a.to) {
+                    overlaps.push(`${a.node} and ${b.node} at ${new Date(Math.max(a.from, b.from)).toISOString()}`);
+                }
+            }
+        }
+        return overlaps;
+    }
+
+    stop(): void {
+        this.running = false;
+        clearInterval(this.timer);
+        for (const proc of this.procs.values()) {
+            try {
+                process.kill(-(proc.pid as number), "SIGKILL");
+            } catch {
+                // already gone
+            }
+        }
     }
 }
-
 
 function liveNode(except: string): string {
     return NODES.find((n) => n !== except) as string;
 }
 
-/** Waits until `node` is no longer primary and another node is, with vip-master on it and vip-slave on a standby. */
-async function waitForFailover(oldPrimary: string): Promise<string> {
+/** Waits until `node` is no longer primary and another node is, with vip-master on it and vip-slave on a standby or it. */
+export async function waitForFailover(oldPrimary: string, seconds = 180): Promise<string> {
     const via = liveNode(oldPrimary);
-    return waitFor(`a new primary after ${oldPrimary} failed`, 180, () => {
+    return waitFor(`a new primary after ${oldPrimary} failed`, seconds, () => {
         const r = roles(via);
         const primary = Object.keys(r).find((n) => r[n] === "PRI" && n !== oldPrimary);
-        const standby = Object.keys(r).find((n) => r[n] === "HS:sync" || r[n] === "HS:async");
         if (!primary || location(via, "vip-master") !== primary) {
             return undefined;
         }
         const slaveAt = location(via, "vip-slave");
-        return slaveAt !== "" && slaveAt !== oldPrimary && (slaveAt === standby || slaveAt === primary) ? primary : undefined;
+        return slaveAt !== "" && slaveAt !== oldPrimary ? primary : undefined;
     });
 }
 
@@ -148,67 +247,103 @@ async function waitForFailover(oldPrimary: string): Promise<string> {
  * Waits until the cluster is as in the runbook's section 2.5: one PRI, one HS:sync, one HS:async, vip-master
  * on the primary and vip-slave on the sync standby; returns the roles.
  */
-export async function waitForHealthy(seconds = 180): Promise<Record<string, string>> {
+export async function waitForHealthy(seconds = 240): Promise<Record<string, string>> {
     return waitFor("PRI, HS:sync and HS:async with both VIPs in place", seconds, () => {
-        const r = roles(NODES[0]);
+        const via = NODES.find((n) => { try { onNode(n, "true"); return true; } catch { return false; } }) as string;
+        const r = roles(via);
         const primary = NODES.find((n) => r[n] === "PRI");
         const sync = NODES.find((n) => r[n] === "HS:sync");
         const healthy = Object.values(r).sort().join() === "HS:async,HS:sync,PRI"
-            && location(NODES[0], "vip-master") === primary && location(NODES[0], "vip-slave") === sync;
+            && location(via, "vip-master") === primary && location(via, "vip-slave") === sync;
         return healthy ? r : undefined;
     });
 }
 
-export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void): Promise<DrillResult> {
-    // Start from the healthy state of the runbook's section 2.5 (after a rejoin the agent may still be
-    // choosing its sync standby).
+/** Completion time (ms) of the last fencing of `target` seen from `via`, if any since `after`. */
+function fencedAt(via: string, target: string, after: number): number | undefined {
+    const history = onNode(via, `stonith_admin --history ${target} --output-as=xml 2>/dev/null || true`);
+    const times = [...history.matchAll(/<fence_event\b[^>]*status="success"[^>]*completed="([^"]+)"/g)].map((m) => Date.parse(m[1]));
+    const last = Math.max(...times, 0);
+    return last > after - 1000 ? last : undefined;
+}
+
+/** Brings the fault on `node` about; returns what undoes it once the drill is over (if anything does). */
+function inject(scenario: Scenario, node: string, ctx: DrillContext): () => void {
+    const postmaster = `"$(head -n1 ${ctx.pgdata}/postmaster.pid)"`;
+    switch (scenario) {
+        case "pg_ctl stop":
+            onNode(node, `runuser -u postgres -- ${ctx.bindir}/pg_ctl -D ${ctx.pgdata} stop -m fast`);
+            return () => undefined;
+        case "kill -9 postmaster":
+            onNode(node, `kill -9 ${postmaster}`);
+            return () => undefined;
+        case "power off":
+            lab("poweroff", node);
+            return () => undefined;
+        case "partition":
+            lab("partition", node);
+            // Fencing reboots the node (a fresh link); without fencing the link comes back here.
+            return () => lab("heal", node);
+        case "corosync kill":
+            onNode(node, "pkill -KILL -x corosync");
+            return () => undefined;
+        case "hang":
+            onNode(node, `kill -STOP ${postmaster}`);
+            return () => undefined;
+    }
+}
+
+export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void, fenced = true): Promise<DrillResult> {
+    // Start from the healthy state of the runbook's section 2.5.
     const before = await waitForHealthy();
     const oldPrimary = NODES.find((n) => before[n] === "PRI") as string;
     const syncStandby = NODES.find((n) => before[n] === "HS:sync") as string;
     const table = `drill_${scenario.replace(/[^a-z0-9]+/g, "_")}_${Date.now()}`;
     await sql(ctx.masterConnectionString, `create table ${table} (id bigint primary key, at timestamptz default now())`);
+    const sampler = new RoleSampler(ctx);
     const writer = new Writer(ctx.masterConnectionString, table);
-    writer.start();
-    // Fault at a random point of the monitor cycle.
-    await sleep(3000 + Math.random() * 10_000);
-    const faultAt = Date.now();
-    log(`${scenario}: fault on ${oldPrimary}`);
-    switch (scenario) {
-        case "pg_ctl stop":
-            onNode(oldPrimary, `runuser -u postgres -- ${ctx.bindir}/pg_ctl -D ${ctx.pgdata} stop -m fast`);
-            break;
-        case "kill -9 postmaster":
-            onNode(oldPrimary, `kill -9 "$(head -n1 ${ctx.pgdata}/postmaster.pid)"`);
-            break;
-        case "power off":
-            lab("poweroff", oldPrimary);
-            break;
-    }
-    const newPrimary = await waitForFailover(oldPrimary);
-    const failoverSeen = Date.now();
-    await waitFor("writes through vip-master again", 120, () => (writer.firstAckAfter(failoverSeen) !== undefined ? true : undefined));
-    await sleep(2000);
-    await writer.stop();
-    const outageSeconds = writer.longestGapEndingAfter(faultAt) / 1000;
+    try {
+        writer.start();
+        // Fault at a random point of the monitor cycle.
+        await sleep(3000 + Math.random() * 4000);
+        const faultAt = Date.now();
+        log(`${scenario}: fault on ${oldPrimary}`);
+        const undo = inject(scenario, oldPrimary, ctx);
+        const newPrimary = await waitForFailover(oldPrimary);
+        const failoverSeen = Date.now();
+        await waitFor("writes through vip-master again", 120, () => (writer.firstAckAfter(failoverSeen) !== undefined ? true : undefined));
+        await sleep(1000);
+        await writer.stop();
+        const outageSeconds = writer.longestGapEndingAfter(faultAt) / 1000;
+        const fence = fenced ? fencedAt(newPrimary, oldPrimary, faultAt) : undefined;
+        undo();
 
-    const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((r) => Number(r.id)));
-    const rowsLost = writer.acked.filter((a) => !present.has(a.id)).length;
-    log(`${scenario}: ${newPrimary} promoted, outage ${outageSeconds.toFixed(1)} s, ${rowsLost} acknowledged row(s) lost`);
+        const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((r) => Number(r.id)));
+        const rowsLost = writer.acked.filter((a) => !present.has(a.id)).length;
+        const promotedAt = sampler.promotedAt(newPrimary, faultAt) ?? failoverSeen;
+        const lateAcks = writer.acked.filter((a) => a.node === oldPrimary && a.at > promotedAt).length;
+        log(`${scenario}: ${newPrimary} promoted, outage ${outageSeconds.toFixed(1)} s, ${rowsLost} acknowledged row(s) lost`);
 
-    if (scenario === "power off") {
-        lab("poweron", oldPrimary);
+        // The old primary comes back as a standby by itself (fenced nodes are rebooted by the fencing).
+        await waitFor(`${oldPrimary} back as a standby`, 300, () => (["HS:sync", "HS:async"].includes(roles(newPrimary)[oldPrimary]) ? true : undefined));
+        const rejoinSeconds = (Date.now() - faultAt) / 1000;
+        log(`${scenario}: ${oldPrimary} rejoined ${rejoinSeconds.toFixed(1)} s after the fault`);
+        return {
+            scenario, oldPrimary, syncStandby, newPrimary, outageSeconds, rejoinSeconds, rowsLost, lateAcks,
+            fenceSeconds: fence === undefined ? undefined : (fence - faultAt) / 1000,
+            inFlight: writer.uncertain.length,
+            twoPrimaries: sampler.twoPrimaries(),
+        };
+    } finally {
+        await writer.stop();
+        sampler.stop();
     }
-    const t0 = Date.now();
-    onNode(oldPrimary, REJOIN_TOOL_PATH);
-    const rejoinSeconds = (Date.now() - t0) / 1000;
-    await waitFor(`${oldPrimary} as a standby`, 120, () => (["HS:sync", "HS:async"].includes(roles(newPrimary)[oldPrimary]) ? true : undefined));
-    log(`${scenario}: ${oldPrimary} rejoined in ${rejoinSeconds.toFixed(1)} s`);
-    return { scenario, oldPrimary, syncStandby, newPrimary, outageSeconds, rowsLost, inFlight: writer.uncertain.length, rejoinSeconds };
 }
 
 export function formatTable(results: DrillResult[]): string {
-    const header = ["scenario", "old primary", "sync standby", "new primary", "outage s", "rows lost", "in flight", "rejoin s"];
-    const rows = results.map((r) => [r.scenario, r.oldPrimary, r.syncStandby, r.newPrimary, r.outageSeconds.toFixed(1), r.rowsLost, r.inFlight, r.rejoinSeconds.toFixed(1)].map(String));
+    const header = ["scenario", "old primary", "sync standby", "new primary", "outage s", "fenced after s", "rejoined after s", "rows lost", "in flight", "two primaries", "late acks"];
+    const rows = results.map((r) => [r.scenario, r.oldPrimary, r.syncStandby, r.newPrimary, r.outageSeconds.toFixed(1),
+        r.fenceSeconds === undefined ? "-" : r.fenceSeconds.toFixed(1), r.rejoinSeconds.toFixed(1), r.rowsLost, r.inFlight, r.twoPrimaries.length, r.lateAcks].map(String));
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
     return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...rows.map(line)].join("\n");

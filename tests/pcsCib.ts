@@ -3,7 +3,7 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { cibCommandLines } from "../components/cib";
+import { cibCommandLines, PGSQL_AGENT } from "../components/cib";
 import { ClusterSpec } from "../components/config";
 
 export interface CibFile {
@@ -22,7 +22,10 @@ const built = new Map<string, string>();
 
 /**
  * An empty CIB (cibadmin --empty), optionally with node entries, then every rendered 0.10+ command
- * applied through bash exactly as cib-push.sh evaluates the lines.
+ * applied through bash exactly as cib-push.sh evaluates the lines. pcs validates a resource's parameters
+ * against its agent's metadata, and ocf:pgha:pgsql is installed on the cluster's nodes, not here: the pgsql
+ * resource is created against ocf:heartbeat:pgsql, whose metadata ocf:pgha:pgsql passes through unchanged
+ * (tests/agent.test.ts), and then given its provider.
  */
 export function buildCib(spec: ClusterSpec, withNodes = false, lines = cibCommandLines(spec, "0.10+")): CibFile {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "pgha-cib-"));
@@ -40,7 +43,10 @@ export function buildCib(spec: ClusterSpec, withNodes = false, lines = cibComman
         });
     }
     const script = `set -euo pipefail\nwhile IFS= read -r line; do eval "pcs -f \\"$CIB_FILE\\" $line" >/dev/null; done`;
-    execFileSync("bash", ["-c", script], { input: `${lines}\n`, env: { ...process.env, CIB_FILE: file }, stdio: ["pipe", "pipe", "pipe"] });
+    const hereLines = lines.split(`'${PGSQL_AGENT}'`).join("'ocf:heartbeat:pgsql'");
+    execFileSync("bash", ["-c", script], { input: `${hereLines}\n`, env: { ...process.env, CIB_FILE: file }, stdio: ["pipe", "pipe", "pipe"] });
+    const [, provider] = PGSQL_AGENT.split(":");
+    fs.writeFileSync(file, fs.readFileSync(file, "utf8").replace(/(<primitive id="pgsql" class="ocf" type="pgsql") provider="heartbeat"/, `$1 provider="${provider}"`));
     built.set(key, fs.readFileSync(file, "utf8"));
     return { dir, file, cleanup: () => fs.rmSync(dir, { recursive: true, force: true }) };
 }

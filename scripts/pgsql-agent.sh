@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# ocf:pgha:pgsql: the resource agent of the cluster's PostgreSQL, installed on every node as
+# /usr/lib/ocf/resource.d/pgha/pgsql. It is ocf:heartbeat:pgsql (same parameters, same attributes) with
+# two things added:
+#   start        a node whose data may have left the primary's history (PGSQL.lock after a failover, a
+#                timeline other than the primary's) becomes the primary's standby first: rewound or copied
+#                afresh when rejoinlib.sh's rule allows it and pgha:autoRejoin is on; refused otherwise, with
+#                the reason (and the data untouched). This is what brings a failed, fenced or partitioned
+#                old primary back by itself, and what never rewinds a node that holds newer data.
+#   stop, demote a server that does not answer within a few seconds (hung, e.g. its postmaster stopped) fails
+#                the action at once: Pacemaker then fences the node instead of waiting out the timeout.
+# Everything else, and the start itself, is the heartbeat agent's.
+set -euo pipefail
+# shellcheck source=lib.sh
+[[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
+# shellcheck source=pglib.sh
+[[ $(type -t pgha_pg_configure) == function ]] || . "${BASH_SOURCE[0]%/*}/pglib.sh"
+# shellcheck source=rejoinlib.sh
+[[ $(type -t pgha_prepare_standby) == function ]] || . "${BASH_SOURCE[0]%/*}/rejoinlib.sh"
+PGHA_STEP=ocf:pgha:pgsql
+
+heartbeat=${OCF_ROOT:-/usr/lib/ocf}/resource.d/heartbeat/pgsql
+OCF_ERR_GENERIC=1
+# A refusal is the action's exit reason, which Pacemaker shows with the failed action.
+pgha_die() {
+    pgha_log "ERROR: $*"
+    printf 'ocf-exit-reason:%s\n' "$*" >&2
+    exit "$OCF_ERR_GENERIC"
+}
+
+# True when the postmaster runs but does not answer a query within 3 seconds.
+server_hung() {
+    local pid
+    [[ -r $PGHA_PGDATA/postmaster.pid ]] || return 1
+    pid=$(head -n1 "$PGHA_PGDATA/postmaster.pid")
+    kill -0 "$pid" 2>/dev/null || return 1
+    pgha_pg timeout 3 psql -X -q -p "$PGHA_PG_PORT" -d postgres -c 'select 1' >/dev/null 2>&1 && return 1
+    # Anything but a timeout (e.g. too many connections) is an answer.
+    [[ $? == 124 ]]
+}
+
+action=${1:-}
+case $action in
+    start)
+        pgha_load_cluster_conf
+        primary=$(pgha_node_with_status PRI "$(crm_node -n)" || true)
+        if [[ -z $primary || $PGHA_AUTO_REJOIN == true ]]; then
+            pgha_prepare_standby "$primary" >&2
+        elif [[ -e $(pgha_lock_file) ]]; then
+            pgha_log "pgha:autoRejoin is off: $(pgha_lock_file) stays; run pgha-rejoin-node on this node"
+        fi
+        ;;
+    stop | demote)
+        pgha_load_cluster_conf
+        if server_hung; then
+            pgha_log "PostgreSQL in $PGHA_PGDATA does not answer: failing the $action at once so that the node is fenced"
+            exit "$OCF_ERR_GENERIC"
+        fi
+        ;;
+esac
+exec "$heartbeat" "$@"

@@ -1,0 +1,179 @@
+# shellcheck shell=bash
+# The rejoin rule and its actions (loaded after lib.sh and pglib.sh), shared by ocf:pgha:pgsql (automatic
+# rejoin when Pacemaker starts PostgreSQL on a node) and pgha-rejoin-node (by hand). Reads the node's
+# configuration from /etc/pgha/cluster.conf (written by the program), so it works while the node's cluster
+# stack is down.
+#
+# The rule that keeps acknowledged transactions: a node may be rewound (or copied afresh) from the current
+# primary only when its timeline is the primary's or an ancestor of it, with the same history. What such a
+# node wrote after the point where the primary's timeline branched off was never acknowledged under
+# synchronous replication (the primary's timeline starts from what the sync standby had flushed). A node on
+# a newer timeline, or on one the primary's history does not contain (a promotion the primary never saw),
+# holds transactions the primary lacks: it is refused, and the message says which node holds the newer data
+# and how to make it the primary. Only an explicit override discards them.
+
+PGHA_CLUSTER_CONF=${PGHA_CLUSTER_CONF:-/etc/pgha/cluster.conf}
+
+# Loads the node's configuration (PGHA_PGDATA, PGHA_BINDIR, PGHA_PG_PORT, PGHA_REPLICATION_USER,
+# PGHA_PGPASS_FILE, PGHA_PGSQL_TMPDIR, PGHA_NODES, ...).
+pgha_load_cluster_conf() {
+    [[ -r $PGHA_CLUSTER_CONF ]] || pgha_die "no $PGHA_CLUSTER_CONF: this node was not set up by pgha"
+    # shellcheck source=/dev/null
+    . "$PGHA_CLUSTER_CONF"
+}
+
+# The address of cluster node NAME (from the node list), or NAME itself.
+pgha_node_address() {
+    local entry
+    for entry in $PGHA_NODES; do
+        [[ ${entry%%=*} != "$1" ]] || { printf '%s' "${entry#*=}"; return 0; }
+    done
+    printf '%s' "$1"
+}
+
+pgha_lock_file() { printf '%s/PGSQL.lock' "$PGHA_PGSQL_TMPDIR"; }
+
+# A value of pg_controldata for this node's data directory ("" when it cannot be read).
+pgha_controldata() {
+    pgha_pg pg_controldata "$PGHA_PGDATA" 2>/dev/null | awk -F': *' -v k="$1" '$1 == k {print $2; exit}'
+}
+
+# libpq connection string to HOST as the replication role (its password from the passfile).
+pgha_replication_conn() {
+    printf 'host=%s port=%s user=%s dbname=postgres passfile=%s connect_timeout=5' "$1" "$PGHA_PG_PORT" "$PGHA_REPLICATION_USER" "$PGHA_PGPASS_FILE"
+}
+
+# IDENTIFY_SYSTEM of the server at HOST: "systemid timeline lsn".
+pgha_identify() {
+    pgha_pg psql -X -w -At -F ' ' -c IDENTIFY_SYSTEM "$(pgha_replication_conn "$1") replication=true" 2>/dev/null | awk 'NF >= 3 {print $1, $2, $3}'
+}
+
+# The timeline history of TLI at HOST: "parent switchpoint" lines (none for timeline 1).
+pgha_remote_history() {
+    (($2 > 1)) || return 0
+    pgha_pg psql -X -w -At -c "TIMELINE_HISTORY $2" "$(pgha_replication_conn "$1") replication=true" |
+        sed '1s/^[^|]*|//' | awk -F'\t' '$1 ~ /^[0-9]+$/ {print $1, $2}'
+}
+
+# This node's newest timeline: its control file's, or the newest it has a history file of (a node that was
+# promoted writes the history file at once, the control file only at the next checkpoint).
+pgha_local_timeline() {
+    local tli f n
+    tli=$(pgha_controldata "Latest checkpoint's TimeLineID")
+    for f in "$PGHA_PGDATA"/pg_wal/*.history; do
+        [[ -e $f ]] || continue
+        f=${f##*/}
+        n=$((16#${f%.history}))
+        ((n <= tli)) || tli=$n
+    done
+    printf '%s' "${tli:-0}"
+}
+
+# The history of this node's timeline TLI, as pgha_remote_history prints it.
+pgha_local_history() {
+    (($1 > 1)) || return 0
+    local file
+    file=$(printf '%s/pg_wal/%08X.history' "$PGHA_PGDATA" "$1")
+    [[ -r $file ]] || file=$(printf '%s/%08X.history' "$PGHA_ARCHIVE_DIR" "$1")
+    [[ -r $file ]] || { printf 'missing\n'; return 0; }
+    awk -F'\t' '$1 ~ /^[0-9]+$/ {print $1, $2}' "$file"
+}
+
+# Decides whether this node may follow the primary PRIMARY (a node name): sets PGHA_VERDICT to in-step (same
+# timeline and history: start as a standby), rewind (an older timeline the primary branched off from:
+# rewind, then start), refuse (PGHA_REASON says why) or unreachable.
+pgha_rejoin_verdict() {
+    local primary=$1 me ident sysid ptli plsn ltli lhist phist
+    me=$(crm_node -n 2>/dev/null || hostname)
+    PGHA_REASON=""
+    if ! ident=$(pgha_identify "$(pgha_node_address "$primary")") || [[ -z $ident ]]; then
+        PGHA_VERDICT=unreachable
+        PGHA_REASON="the primary $primary does not answer as $PGHA_REPLICATION_USER"
+        return 0
+    fi
+    read -r sysid ptli plsn <<<"$ident"
+    if [[ $(pgha_controldata "Database system identifier") != "$sysid" ]]; then
+        PGHA_VERDICT=refuse
+        PGHA_REASON="$me's data in $PGHA_PGDATA belongs to another database cluster than the primary $primary's (system identifier $sysid); move it away to make $me a standby"
+        return 0
+    fi
+    ltli=$(pgha_local_timeline)
+    lhist=$(pgha_local_history "$ltli")
+    phist=$(pgha_remote_history "$(pgha_node_address "$primary")" "$ptli")
+    if ((ltli > ptli)); then
+        PGHA_VERDICT=refuse
+        PGHA_REASON="$me is on timeline $ltli, newer than the primary $primary's timeline $ptli (at $plsn): $me was promoted after $primary and holds transactions $primary lacks, possibly acknowledged. Nothing was rewound. To keep them, make $me the primary again (stop PostgreSQL on $primary, e.g. pcs node standby $primary, then start the cluster on $me) and rejoin $primary; to discard $me's newer transactions instead: pgha-rejoin-node --discard-newer-data"
+        return 0
+    fi
+    # Every switch in this node's history must be in the primary's, at the same point.
+    if [[ $lhist == *missing* || $phist != "$lhist"* ]] || { ((ltli < ptli)) && ! grep -q "^$ltli " <<<"$phist"; }; then
+        PGHA_VERDICT=refuse
+        PGHA_REASON="$me's timeline $ltli is not in the history of the primary $primary (timeline $ptli): $me was promoted in a way $primary never saw and holds transactions $primary lacks, possibly acknowledged. Nothing was rewound. To keep them, make $me the primary (stop PostgreSQL on $primary first) and rejoin $primary; to discard $me's transactions instead: pgha-rejoin-node --discard-newer-data"
+        return 0
+    fi
+    if ((ltli == ptli)); then
+        PGHA_VERDICT=in-step
+    else
+        PGHA_VERDICT=rewind
+        PGHA_REASON="timeline $ltli, from which the primary $primary's timeline $ptli branched off at $(awk -v t="$ltli" '$1 == t {print $2}' <<<"$phist")"
+    fi
+}
+
+# Rewinds this (stopped) node's data from the primary PRIMARY with pg_rewind; when that fails, moves the data
+# directory aside (kept, never deleted) and copies it afresh with pg_basebackup.
+pgha_rewind_from() {
+    local primary=$1 host conn log aside
+    host=$(pgha_node_address "$primary")
+    conn=$(pgha_replication_conn "$host")
+    # pg_rewind reads the source's timeline from its control file, which a freshly promoted primary updates
+    # only at its next checkpoint: force one (pg-primary.sh made this function for the replication role).
+    pgha_pg psql -X -q -w -c 'select public.pgha_checkpoint()' "$conn" >/dev/null
+    # pg_rewind refuses a target that is configured as a standby.
+    rm -f "$PGHA_PGDATA/standby.signal"
+    log=$(mktemp)
+    if pgha_pg pg_rewind --target-pgdata="$PGHA_PGDATA" --source-server="$conn" --progress >"$log" 2>&1; then
+        pgha_changed "pg_rewind from $primary: $(grep -E 'diverged|no rewind required' "$log" | head -n1)"
+    else
+        aside="$PGHA_PGDATA.pgha-$(date +%Y%m%d%H%M%S)"
+        pgha_log "pg_rewind failed ($(tail -n1 "$log")); keeping $PGHA_PGDATA as $aside and copying afresh from $primary"
+        mv "$PGHA_PGDATA" "$aside"
+        install -d -m 0700 -o postgres -g "$(id -gn postgres)" "$PGHA_PGDATA"
+        pgha_pg pg_basebackup -d "$conn" -D "$PGHA_PGDATA" -X stream -c fast -w
+        pgha_changed "pg_basebackup from $primary (the old data is kept in $aside)"
+    fi
+    rm -f "$log"
+}
+
+# Makes this node ready to start as a standby of PRIMARY ("" when no node is primary) under the rule above.
+# With DISCARD=--discard-newer-data a refused node is rewound anyway. Fails with the reason otherwise.
+pgha_prepare_standby() {
+    local primary=$1 discard=${2:-} lock state
+    lock=$(pgha_lock_file)
+    if [[ -z $primary ]]; then
+        # No primary anywhere (e.g. the whole cluster was stopped): a node that shut down cleanly holds no
+        # transaction the others lack that it could lose, so it may start and take part in the election.
+        if [[ -e $lock ]]; then
+            state=$(pgha_controldata "Database cluster state")
+            [[ $state == "shut down" || $state == "shut down in recovery" ]] ||
+                pgha_die "no node is the primary and $(crm_node -n 2>/dev/null || hostname)'s PostgreSQL did not shut down cleanly ($state): start it by hand once you know which node holds the newest data (pgha-status shows the timelines)"
+            rm -f "$lock"
+            pgha_changed "removed $lock (clean shutdown, no other primary)"
+        fi
+        return 0
+    fi
+    pgha_rejoin_verdict "$primary"
+    case $PGHA_VERDICT in
+        in-step) ;;
+        rewind) pgha_rewind_from "$primary" ;;
+        refuse)
+            [[ $discard == --discard-newer-data ]] || pgha_die "$PGHA_REASON"
+            pgha_log "WARNING: discarding, as asked: $PGHA_REASON"
+            pgha_rewind_from "$primary"
+            ;;
+        *) pgha_die "$PGHA_REASON" ;;
+    esac
+    if [[ -e $lock ]]; then
+        rm -f "$lock"
+        pgha_changed "removed $lock"
+    fi
+}
