@@ -154,6 +154,9 @@ pgha_pcs_dialect() {
     esac
 }
 
+# Id of the pgsql promotable set: pcs 0.9 names it pgsql-master (the runbook's), 0.10+ pgsql-clone.
+pgha_promotable_id() { if [[ $(pgha_pcs_dialect) == 9 ]]; then echo pgsql-master; else echo pgsql-clone; fi; }
+
 # True when Pacemaker's CIB already defines the pgsql resource (the database is then the cluster's), also
 # while this node's cluster stack is down (its copy of the CIB on disk).
 # (No `| grep -q` here or elsewhere: with pipefail, grep's early exit fails the pipeline by SIGPIPE.)

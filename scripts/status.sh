@@ -20,14 +20,14 @@ pgha_load_cluster_conf
 mon=$(crm_mon -1 2>/dev/null) || { echo "CRITICAL: the cluster stack does not run on $(hostname)"; exit 2; }
 
 lsn_bytes() { local hi=${1%/*} lo=${1#*/}; echo $(((16#$hi << 32) + 16#$lo)); }
-located() { crm_resource --locate -r "$1" 2>/dev/null | sed -n 's/.*is running on: \([^ ]*\)\( Promoted\| Master\)\{0,1\}.*/\1\2/p'; }
+located() { { crm_resource --locate -r "$1" 2>/dev/null || true; } | sed -n 's/.*is running on: \([^ ]*\)\( Promoted\| Master\)\{0,1\}.*/\1\2/p'; }
 
 primary=$(pgha_node_with_status PRI || true)
 primary_lsn=""
 if [[ -n $primary ]]; then
     primary_lsn=$(pgha_identify "$(pgha_node_address "$primary")" | awk '{print $3}')
 fi
-instances=$(located pgsql-clone; located pgsql-master)
+instances=$(located "$(pgha_promotable_id)")
 online=$(grep -E 'Online: \[' <<<"$mon" || true)
 
 people=()

@@ -40,16 +40,11 @@ fi
 status=$(pgha_pgsql_status "$target")
 [[ $status == HS:sync || $status == HS:async ]] || pgha_die "$target is not a streaming standby (pgsql-status '$status')"
 
-if [[ $(pgha_pcs_dialect) == 9 ]]; then
-    set_id=pgsql-master
-    pcs resource move "$set_id" "$target" --master >/dev/null
-else
-    set_id=pgsql-clone
-    case $(pcs --version) in
-        0.10.*) pcs resource move "$set_id" "$target" --master >/dev/null ;;
-        *) pcs resource move-with-constraint "$set_id" "$target" --promoted >/dev/null ;;
-    esac
-fi
+set_id=$(pgha_promotable_id)
+case $(pcs --version) in
+    0.9.* | 0.10.*) pcs resource move "$set_id" "$target" --master >/dev/null ;;
+    *) pcs resource move-with-constraint "$set_id" "$target" --promoted >/dev/null ;;
+esac
 pgha_log "moving the primary from $primary to $target"
 started=$SECONDS
 promoted() { [[ $(pgha_pgsql_status "$target") == PRI ]]; }
