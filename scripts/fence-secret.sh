@@ -7,7 +7,7 @@ set -euo pipefail
 [[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 password=$(pgha_read_secret)
-pgha_dir "${PGHA_FENCE_PASSWORD_FILE%/*}" 0700 root:root
+pgha_dir "${PGHA_FENCE_PASSWORD_FILE%/*}" 0755 root:root
 printf '%s\n' "$password" | pgha_put_file "$PGHA_FENCE_PASSWORD_FILE" 0600 root:root
 unset password
 pgha_summary
