@@ -35,7 +35,7 @@ const pgNodes = spec.nodes.map((node) => new PgNode(node.name, {
 }));
 
 const cluster = new PacemakerCluster(spec.clusterName, { spec, nodes: pgNodes, haclusterPassword, fencePassword: spec.secrets.fencePassword });
-const database = new PgsqlMasterSlave("pgsql", { spec, nodes: pgNodes, clusterReady: cluster.ready, postgresPassword, replicationPassword });
+const database = new PgsqlMasterSlave("pgsql", { spec, nodes: pgNodes, postgresPassword, replicationPassword });
 const vips = new VipPair("vips", { spec, nodes: pgNodes, dependsOn: [...cluster.ready, ...database.ready] });
 
 export const clusterName = spec.clusterName;

@@ -47,6 +47,7 @@ export function clusterCommands(spec: ClusterSpec, dialect: PcsDialect): string[
     const commands: string[][] = [
         ["property", "set", "no-quorum-policy=stop"],
         ["property", "set", `stonith-enabled=${spec.fencing.enabled}`],
+        ["property", "set", `dc-deadtime=${seconds(spec.pacemaker.dcDeadtimeSeconds)}`],
     ];
     return spec.fencing.enabled ? [...commands, ...fencingCommands(spec, dialect)] : commands;
 }

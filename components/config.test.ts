@@ -85,7 +85,7 @@ describe("parseConfig refuses malformed configuration, naming the key", () => {
     test("no SSH key", () => expectProblem({ sshPrivateKey: undefined }, "sshPrivateKey", /required/));
     test("a bad CIDR", () => expectProblem({ allowedClientCidrs: ["10.0.0.0"] }, "allowedClientCidrs", /not a CIDR/));
     test("replication as postgres", () => expectProblem({ replicationUser: "postgres" }, "replicationUser", /other than postgres/));
-    test("equal monitor intervals", () => expectProblem({ pgsqlPromotedMonitorIntervalSeconds: 11 }, "pgsqlPromotedMonitorIntervalSeconds", /must differ/));
+    test("equal monitor intervals", () => expectProblem({ pgsqlMonitorIntervalSeconds: 11, pgsqlPromotedMonitorIntervalSeconds: 11 }, "pgsqlPromotedMonitorIntervalSeconds", /must differ/));
     test("a port out of range", () => expectProblem({ postgresqlPort: 70000 }, "postgresqlPort", /integer from 1 to 65535/));
 
     test("every problem is reported at once", () => {

@@ -54,6 +54,8 @@ export interface PostgresqlSpec {
     readonly uid: number;
     readonly gid: number;
     readonly walKeepSizeMb: number;
+    /** wal_sender_timeout and wal_receiver_timeout. */
+    readonly walSenderTimeoutSeconds: number;
     readonly replicationUser: string;
     readonly allowedClientCidrs: readonly string[];
 }
@@ -78,6 +80,9 @@ export interface PacemakerSpec {
     /** 0: Pacemaker's defaults (restart in place, failures never expire). */
     readonly failureTimeoutSeconds: number;
     readonly autoRejoin: boolean;
+    /** 0: pcs's default. */
+    readonly corosyncTokenMs: number;
+    readonly dcDeadtimeSeconds: number;
 }
 
 export type FenceAgent = "fence_vmware_rest" | "fence_ipmilan";
@@ -416,6 +421,7 @@ export function parseConfig(raw: RawConfig): ClusterSpec {
         uid: int("postgresUid", 1, 65534),
         gid: int("postgresGid", 1, 65534),
         walKeepSizeMb: int("walKeepSizeMb", 0, 1048576),
+        walSenderTimeoutSeconds: int("walSenderTimeoutSeconds", 1, 3600),
         replicationUser,
         allowedClientCidrs: allowedClientCidrs.length > 0 ? allowedClientCidrs : subnet ? [subnet] : [],
     };
@@ -446,7 +452,12 @@ export function parseConfig(raw: RawConfig): ClusterSpec {
         vipMonitorIntervalSeconds: int("vipMonitorIntervalSeconds", 1, 3600),
         failureTimeoutSeconds: int("pgsqlFailureTimeoutSeconds", 0, 86400),
         autoRejoin: bool("autoRejoin"),
+        corosyncTokenMs: int("corosyncTokenMs", 0, 300000),
+        dcDeadtimeSeconds: int("dcDeadtimeSeconds", 1, 3600),
     };
+    if (pacemaker.corosyncTokenMs > 0 && pacemaker.corosyncTokenMs < 300) {
+        fail("corosyncTokenMs", `${pacemaker.corosyncTokenMs} ms is too short to tell a busy node from a dead one; use 300 or more (1000 is the default), or 0 for pcs's default`);
+    }
     if (pacemaker.monitorIntervalSeconds === pacemaker.promotedMonitorIntervalSeconds) {
         fail("pgsqlPromotedMonitorIntervalSeconds", "must differ from pgha:pgsqlMonitorIntervalSeconds (Pacemaker needs distinct intervals per role)");
     }

@@ -65,11 +65,11 @@ export function elPackages(spec: ClusterSpec): string[] {
     return unique([...EL_CLUSTER, ...fencePackages(spec, "el"), ...EL_RA_BUILD, ...build]);
 }
 
-/** Packages os-prep installs on Debian hosts; PostgreSQL packages come with the postgresql step (debianPostgresqlPackages). */
+/** Packages os-prep installs on Debian hosts, PostgreSQL's too (one transaction instead of two). */
 export function debianPackages(spec: ClusterSpec): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...DEBIAN_PG_BUILD, ...(pg.buildDocs ? DEBIAN_PG_DOCS : [])] : [];
-    return unique([...DEBIAN_CLUSTER, ...fencePackages(spec, "debian"), ...build]);
+    return unique([...DEBIAN_CLUSTER, ...fencePackages(spec, "debian"), ...debianPostgresqlPackages(spec), ...build]);
 }
 
 /** PostgreSQL packages the postgresql step installs on Debian hosts in package mode. */

@@ -49,7 +49,7 @@ export class PacemakerCluster extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: nodes.map((n) => n.ready) });
         const setup = remoteStep(`${name}-setup`, first.connection, {
             script: "cluster-setup.sh",
-            vars: { CLUSTER_NAME: spec.clusterName, NODES: nodeList, WAIT_SECONDS: CLUSTER_WAIT_SECONDS },
+            vars: { CLUSTER_NAME: spec.clusterName, NODES: nodeList, WAIT_SECONDS: CLUSTER_WAIT_SECONDS, TOKEN_MS: spec.pacemaker.corosyncTokenMs },
             triggers,
         }, { parent: this, dependsOn: [auth] });
 

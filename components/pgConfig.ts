@@ -37,9 +37,9 @@ export function postgresqlSettings(spec: ClusterSpec): string {
         ["restart_after_crash", "off"],
         // pg_rewind of an old primary (checksums are on too).
         ["wal_log_hints", "on"],
-        // A vanished standby stops holding up synchronous commits after this long, not after 60 s.
-        ["wal_sender_timeout", literal("10s")],
-        ["wal_receiver_timeout", literal("10s")],
+        // A vanished standby holds up synchronous commits this long at most (PostgreSQL's default: 60 s).
+        ["wal_sender_timeout", literal(`${pg.walSenderTimeoutSeconds}s`)],
+        ["wal_receiver_timeout", literal(`${pg.walSenderTimeoutSeconds}s`)],
         ["password_encryption", literal("scram-sha-256")],
     ];
     return ["# Managed by pgha: changes here are overwritten.", ...settings.map(([k, v]) => `${k} = ${v}`)].join("\n");

@@ -10,8 +10,7 @@ export interface PgsqlMasterSlaveArgs {
     readonly spec: ClusterSpec;
     /** The prepared nodes, in spec order; the first one becomes the initial primary. */
     readonly nodes: readonly PgNode[];
-    /** Steps after which the Pacemaker cluster is up. */
-    readonly clusterReady: pulumi.Input<pulumi.Resource>[];
+
     /** Secret password of the postgres superuser. */
     readonly postgresPassword: pulumi.Output<string>;
     /** Secret password of the replication role. */
@@ -19,7 +18,8 @@ export interface PgsqlMasterSlaveArgs {
 }
 
 /**
- * The replicated database before Pacemaker takes it over: on the first node initdb, managed settings and
+ * The replicated database before Pacemaker takes it over (built while the cluster forms, which it does not
+ * need): on the first node initdb, managed settings and
  * pg_hba, the superuser password and the replication role; on the others pg_basebackup from it (skipped
  * when a copy is already there). Every node gets the replication passfile, so no password is ever in
  * primary_conninfo or the CIB. The pgsql resource itself is part of the cluster configuration (cib.ts).
@@ -40,7 +40,7 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
             vars: { ...shared, VIP_MASTER: spec.vipMaster, INITDB_OPTS },
             secretLines: [args.postgresPassword, args.replicationPassword],
             triggers: [primaryNode.hostIdentity],
-        }, { parent: this, dependsOn: args.clusterReady });
+        }, { parent: this, dependsOn: [primaryNode.ready] });
 
         const standbys = standbyNodes.map((node, i) => remoteStep(`${spec.nodes[i + 1].name}-pg-standby`, node.connection, {
             script: "pg-standby.sh",
@@ -48,7 +48,7 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
             vars: { ...shared, PRIMARY_IP: spec.nodes[0].ip },
             secretLines: [args.replicationPassword],
             triggers: [node.hostIdentity],
-        }, { parent: this, dependsOn: [primary] }));
+        }, { parent: this, dependsOn: [primary, node.ready] }));
 
         this.ready = [primary, ...standbys];
         this.registerOutputs({});

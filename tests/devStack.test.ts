@@ -123,11 +123,15 @@ describe("cluster, database and configuration push", () => {
         expect(dependsOn("pgcluster-setup", "pgcluster-auth")).toBe(true);
     });
 
-    test("the database bootstrap comes after cluster setup, the basebackups after the bootstrap", () => {
-        expect(dependsOn("pgtest1-pg-primary", "pgcluster-setup")).toBe(true);
+    test("the database is built while the cluster forms: the bootstrap after its node's preparation, the basebackups after the bootstrap, none after cluster setup", () => {
+        expect(dependsOn("pgtest1-pg-primary", "pgtest1-pcsd")).toBe(true);
+        expect(dependsOn("pgtest1-pg-primary", "pgcluster-setup")).toBe(false);
         for (const node of NODES.slice(1)) {
             expect(dependsOn(`${node.name}-pg-standby`, "pgtest1-pg-primary")).toBe(true);
+            expect(dependsOn(`${node.name}-pg-standby`, `${node.name}-pcsd`)).toBe(true);
+            expect(dependsOn(`${node.name}-pg-standby`, "pgcluster-setup")).toBe(false);
         }
+        expect(dependsOn("vips-cib-push", "pgcluster-setup")).toBe(true);
     });
 
     test("the CIB push comes after the basebackups and every fence secret", () => {

@@ -113,6 +113,31 @@ describe("scheduler scenarios on the rendered configuration (pcs 0.10+ dialect)"
         expect(checkPrimaryLost(cluster(), ["-i", monitor, "-F", `pgsql_start_0@${N1}=1`], N1)).toEqual([]);
     });
 
+    test("a failed primary is not restarted in place (migration-threshold=1): the sync standby is promoted in the same transition", () => {
+        const c = cluster();
+        const monitor = `pgsql_monitor_${unfenced.pacemaker.promotedMonitorIntervalSeconds * 1000}@${N1}=7`;
+        const failed = c.simulate(healthy(c).stateFile, ["-i", monitor]);
+        expect(failed.after.promoted).toBe(N2);
+        expect(failed.after.vipMaster).toBe(N2);
+        expect(failed.after.pgsqlRunning).not.toContain(N1);
+        expect(failed.summary.filter((l) => l.startsWith("Start") && l.includes(N1))).toEqual([]);
+    });
+
+    test("after the failure timeout the old primary's instance starts again (the rejoin), unpromoted, and nothing moves back", () => {
+        const c = cluster();
+        const monitor = `pgsql_monitor_${unfenced.pacemaker.promotedMonitorIntervalSeconds * 1000}@${N1}=7`;
+        // crm_simulate records an injected failure at the real time; -t runs the scheduler at a later one.
+        const at = (seconds: number) => new Date(Date.now() + seconds * 1000).toISOString().replace(/\.\d+Z$/, "Z");
+        const failed = c.simulate(healthy(c).stateFile, ["-i", monitor]);
+        const roles = c.withAttributes(failed.stateFile, { [N2]: ROLE_ATTRIBUTES.PRI, [N3]: ROLE_ATTRIBUTES["HS:sync"], [N1]: { status: "STOP" } });
+        const early = c.simulate(roles, ["-t", at(unfenced.pacemaker.failureTimeoutSeconds / 2)]);
+        expect(early.after.pgsqlRunning).not.toContain(N1);
+        const back = c.simulate(early.stateFile, ["-t", at(unfenced.pacemaker.failureTimeoutSeconds + 30)]);
+        expect(back.after.pgsqlRunning).toContain(N1);
+        expect(back.after.promoted).toBe(N2);
+        expect(back.after.vipMaster).toBe(N2);
+    });
+
     test("the sync standby fails: vip-slave moves to the primary, nothing else moves", () => {
         expect(checkSyncStandbyLost(cluster())).toEqual([]);
     });
@@ -207,6 +232,13 @@ describe("a broken renderer turns the scenarios red", () => {
     test("with the HS:sync rule scored below the PRI rule, vip-slave lands on the primary", () => {
         const c = cluster(unfenced, replaced("'score=200'", "'score=50'"));
         expect(checkSteady(c)).toContain(`vip-slave on ${N1}, not on the HS:sync node ${N2}`);
+    });
+
+    test("with the runbook's failure handling (no migration-threshold), a failed primary is restarted in place", () => {
+        const runbook = parseConfig(rawConfig("dev", { fencingEnabled: false, pgsqlFailureTimeoutSeconds: 0 }));
+        const c = cluster(runbook);
+        const monitor = `pgsql_monitor_${runbook.pacemaker.promotedMonitorIntervalSeconds * 1000}@${N1}=7`;
+        expect(c.simulate(c.steady({ [N1]: "PRI", [N2]: "HS:sync", [N3]: "HS:async" }).stateFile, ["-i", monitor]).after.promoted).toBe(N1);
     });
 
     test("without the -INFINITY rules, vip-slave lands on nodes that are neither PRI nor HS:sync", () => {
