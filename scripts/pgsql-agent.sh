@@ -34,7 +34,7 @@ server_hung() {
     [[ -r $PGHA_PGDATA/postmaster.pid ]] || return 1
     pid=$(head -n1 "$PGHA_PGDATA/postmaster.pid")
     kill -0 "$pid" 2>/dev/null || return 1
-    pgha_pg timeout 3 psql -X -q -p "$PGHA_PG_PORT" -d postgres -c 'select 1' >/dev/null 2>&1 && return 1
+    pgha_as_postgres timeout 3 "$PGHA_BINDIR/psql" -X -q -p "$PGHA_PG_PORT" -d postgres -c 'select 1' >/dev/null 2>&1 && return 1
     # Anything but a timeout (e.g. too many connections) is an answer.
     [[ $? == 124 ]]
 }
