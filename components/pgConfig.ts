@@ -27,6 +27,9 @@ export function postgresqlSettings(spec: ClusterSpec): string {
         ["archive_mode", "on"],
         // Never overwrite an archived segment: a second copy under the same name fails loudly instead.
         ["archive_command", literal(`test ! -f ${archive} && cp %p ${archive}`)],
+        // Recovery and pg_rewind --restore-target-wal find the node's own older WAL in its archive (an old
+        // primary's segments from before the branch point may be recycled from pg_wal).
+        ["restore_command", literal(`cp ${archive} %p`)],
         // Replication under the pgsql agent.
         ["wal_level", "replica"],
         ["hot_standby", "on"],

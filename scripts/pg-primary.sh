@@ -56,40 +56,10 @@ if ! pgha_pg_password_ok "$target_host" postgres "$postgres_password"; then
     pgha_changed "postgres password"
 fi
 
-role=$PGHA_REPLICATION_USER
-if [[ $(run_sql <<<"select count(*) from pg_roles where rolname = $(pgha_sql_literal "$role") and rolreplication and rolcanlogin") != 1 ]]; then
-    run_sql <<SQL
-DO \$\$BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = $(pgha_sql_literal "$role")) THEN
-    CREATE ROLE "$role";
-  END IF;
-END\$\$;
-ALTER ROLE "$role" WITH REPLICATION LOGIN;
-SQL
-    pgha_changed "replication role $role"
-fi
-if ! pgha_pg_password_ok "$target_host" "$role" "$replication_password"; then
-    printf 'ALTER ROLE "%s" PASSWORD %s;\n' "$role" "$(pgha_sql_literal "$replication_password")" | run_sql
-    pgha_changed "$role password"
-fi
-# pg_rewind, run by the rejoin tool as the replication role, needs these functions (PostgreSQL docs).
-for fn in 'pg_ls_dir(text, boolean, boolean)' 'pg_stat_file(text, boolean)' 'pg_read_binary_file(text)' 'pg_read_binary_file(text, bigint, bigint, boolean)'; do
-    if [[ $(run_sql <<<"select has_function_privilege($(pgha_sql_literal "$role"), $(pgha_sql_literal "pg_catalog.$fn"), 'execute')") != t ]]; then
-        run_sql <<<"GRANT EXECUTE ON FUNCTION pg_catalog.$fn TO \"$role\";"
-        pgha_changed "grant $fn to $role"
-    fi
-done
-# A freshly promoted primary updates its control file's timeline only at its next checkpoint, and pg_rewind
-# reads the timeline from there (PostgreSQL docs: run CHECKPOINT on a recently promoted source). The
-# rejoin tool calls this as the replication role; CHECKPOINT itself needs a superuser on PostgreSQL 14.
-checkpoint_fn="CREATE OR REPLACE FUNCTION public.pgha_checkpoint() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS \$fn\$BEGIN CHECKPOINT; END\$fn\$;"
-if [[ $(run_sql <<<"select count(*) from pg_proc where proname = 'pgha_checkpoint' and prosecdef and has_function_privilege($(pgha_sql_literal "$role"), oid, 'execute')") != 1 ]]; then
-    run_sql <<SQL
-$checkpoint_fn
-REVOKE ALL ON FUNCTION public.pgha_checkpoint() FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION public.pgha_checkpoint() TO "$role";
-SQL
-    pgha_changed "pgha_checkpoint() for $role"
+pgha_pg_replication_role run_sql "$PGHA_REPLICATION_USER"
+if ! pgha_pg_password_ok "$target_host" "$PGHA_REPLICATION_USER" "$replication_password"; then
+    printf 'ALTER ROLE "%s" PASSWORD %s;\n' "$PGHA_REPLICATION_USER" "$(pgha_sql_literal "$replication_password")" | run_sql
+    pgha_changed "$PGHA_REPLICATION_USER password"
 fi
 unset postgres_password replication_password
 pgha_summary

@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# PostgreSQL helpers shared by pg-primary.sh, pg-standby.sh and rejoin-node.sh (loaded after lib.sh).
+# PostgreSQL helpers shared by pg-primary.sh, pg-standby.sh and the node tools (loaded after lib.sh).
 # Inputs used here: PGHA_BINDIR PGHA_PGDATA PGHA_PG_PORT PGHA_REPLICATION_USER PGHA_PG_SETTINGS PGHA_PG_HBA
 #                   PGHA_PGPASS_FILE
 
@@ -59,3 +59,37 @@ pgha_pg_password_ok() {
 
 # SQL string literal.
 pgha_sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
+
+# The replication role ROLE and what pg_rewind needs of it, through RUN_SQL (a command that runs SQL from
+# stdin on the primary and prints the result): REPLICATION LOGIN (the password is set apart); execute on the
+# functions pg_rewind calls (PostgreSQL docs); and public.pgha_checkpoint(), because a freshly promoted
+# primary updates its control file's timeline only at its next checkpoint and pg_rewind reads it from there
+# (CHECKPOINT itself needs a superuser on PostgreSQL 14).
+pgha_pg_replication_role() {
+    local run_sql=$1 role=$2 fn
+    if [[ $("$run_sql" <<<"select count(*) from pg_roles where rolname = $(pgha_sql_literal "$role") and rolreplication and rolcanlogin") != 1 ]]; then
+        "$run_sql" <<SQL
+DO \$\$BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = $(pgha_sql_literal "$role")) THEN
+    CREATE ROLE "$role";
+  END IF;
+END\$\$;
+ALTER ROLE "$role" WITH REPLICATION LOGIN;
+SQL
+        pgha_changed "replication role $role"
+    fi
+    for fn in 'pg_ls_dir(text, boolean, boolean)' 'pg_stat_file(text, boolean)' 'pg_read_binary_file(text)' 'pg_read_binary_file(text, bigint, bigint, boolean)'; do
+        if [[ $("$run_sql" <<<"select has_function_privilege($(pgha_sql_literal "$role"), $(pgha_sql_literal "pg_catalog.$fn"), 'execute')") != t ]]; then
+            "$run_sql" <<<"GRANT EXECUTE ON FUNCTION pg_catalog.$fn TO \"$role\";"
+            pgha_changed "grant $fn to $role"
+        fi
+    done
+    if [[ $("$run_sql" <<<"select count(*) from pg_proc where proname = 'pgha_checkpoint' and prosecdef and has_function_privilege($(pgha_sql_literal "$role"), oid, 'execute')") != 1 ]]; then
+        "$run_sql" <<SQL
+CREATE OR REPLACE FUNCTION public.pgha_checkpoint() RETURNS void LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog AS \$fn\$BEGIN CHECKPOINT; END\$fn\$;
+REVOKE ALL ON FUNCTION public.pgha_checkpoint() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION public.pgha_checkpoint() TO "$role";
+SQL
+        pgha_changed "pgha_checkpoint() for $role"
+    fi
+}

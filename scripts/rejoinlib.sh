@@ -131,8 +131,8 @@ pgha_rewind_from() {
     # pg_rewind refuses a target that is configured as a standby.
     rm -f "$PGHA_PGDATA/standby.signal"
     log=$(mktemp)
-    if pgha_pg pg_rewind --target-pgdata="$PGHA_PGDATA" --source-server="$conn" --progress >"$log" 2>&1; then
-        pgha_changed "pg_rewind from $primary: $(grep -E 'diverged|no rewind required' "$log" | head -n1)"
+    if pgha_pg pg_rewind --target-pgdata="$PGHA_PGDATA" --source-server="$conn" --restore-target-wal --progress >"$log" 2>&1; then
+        pgha_changed "pg_rewind from $primary: $(grep -E 'diverged|no rewind required' "$log" | head -n1 | sed 's/^pg_rewind: //')"
     else
         aside="$PGHA_PGDATA.pgha-$(date +%Y%m%d%H%M%S)"
         pgha_log "pg_rewind failed ($(tail -n1 "$log")); keeping $PGHA_PGDATA as $aside and copying afresh from $primary"
@@ -142,6 +142,22 @@ pgha_rewind_from() {
         pgha_changed "pg_basebackup from $primary (the old data is kept in $aside)"
     fi
     rm -f "$log"
+}
+
+# After discarding this node's newer timelines: their history files and segments, in pg_wal and in the WAL
+# archive, are moved to a directory beside PGDATA (kept), or recovery would choose them as the latest timeline.
+pgha_set_aside_newer_timelines() {
+    local ptli aside f tli
+    ptli=$(pgha_identify "$(pgha_node_address "$1")" | awk '{print $2}')
+    aside="$PGHA_PGDATA.pgha-discarded-$(date +%Y%m%d%H%M%S)"
+    for f in "$PGHA_PGDATA"/pg_wal/* "$PGHA_ARCHIVE_DIR"/*; do
+        [[ -f $f && ${f##*/} =~ ^([0-9A-F]{8}) ]] || continue
+        tli=$((16#${BASH_REMATCH[1]}))
+        ((tli > ptli)) || continue
+        mkdir -p "$aside"
+        mv "$f" "$aside/"
+    done
+    [[ ! -d $aside ]] || pgha_changed "moved the WAL of the discarded timelines to $aside"
 }
 
 # Makes this node ready to start as a standby of PRIMARY ("" when no node is primary) under the rule above.
@@ -169,6 +185,7 @@ pgha_prepare_standby() {
             [[ $discard == --discard-newer-data ]] || pgha_die "$PGHA_REASON"
             pgha_log "WARNING: discarding, as asked: $PGHA_REASON"
             pgha_rewind_from "$primary"
+            pgha_set_aside_newer_timelines "$primary"
             ;;
         *) pgha_die "$PGHA_REASON" ;;
     esac

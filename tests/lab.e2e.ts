@@ -8,9 +8,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../components/config";
-import { DrillResult, formatTable, runDrill, SCENARIOS, sql, waitForHealthy } from "./drill";
-import { rawConfig } from "./fixtures";
-import { engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, NODES, onNode, roles, stackOutputs, VIP_MASTER, VIP_SLAVE } from "./lab";
+import { spawnSync } from "child_process";
+import { DrillResult, formatTable, runDrill, SCENARIOS, sql, waitForFailover, waitForHealthy, Writer } from "./drill";
+import { rawConfig, ROOT } from "./fixtures";
+import { engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, NODES, onNode, roles, sleep, stackOutputs, VIP_MASTER, VIP_SLAVE, waitFor } from "./lab";
 
 jest.setTimeout(3_600_000);
 const log = (line: string) => process.stdout.write(`lab-e2e: ${line}\n`);
@@ -133,6 +134,62 @@ test("failover drills with fencing on: each fault on the primary ends with the s
     expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
 });
 
+test("pgha-status on any node: the roles, timelines, lag and VIPs of a healthy cluster, exit 0", () => {
+    const r = roles(NODES[0]);
+    const status = onNode(NODES[2], "pgha-status");
+    for (const node of NODES) {
+        expect(status).toMatch(new RegExp(`^${node}\\s+${r[node].replace("|", "\\|")}\\s+(promoted|unpromoted)\\s+\\d+\\s+[0-9A-F]+/[0-9A-F]+`, "m"));
+    }
+    expect(status).toContain(`vip-master ${VIP_MASTER}: ${NODES.find((n) => r[n] === "PRI")}`);
+    expect(status).toMatch(/^OK: primary /m);
+});
+
+test("a full stop and start of the cluster comes back by itself: writes within 30 s of the start, no row lost, all three healthy", async () => {
+    const table = `full_restart_${Date.now()}`;
+    await sql(outputs.masterConnectionString, `create table ${table} (id bigint primary key)`);
+    const writer = new Writer(outputs.masterConnectionString, table);
+    writer.start();
+    await sleep(2000);
+    onNode(NODES[0], "pcs cluster stop --all");
+    const startedAt = Date.now();
+    onNode(NODES[0], "pcs cluster start --all");
+    await waitFor("writes after the start", 120, () => (writer.firstAckAfter(startedAt) !== undefined ? true : undefined));
+    const writesBackSeconds = ((writer.firstAckAfter(startedAt) as number) - startedAt) / 1000;
+    await writer.stop();
+    const present = new Set((await sql(outputs.masterConnectionString, `select id from ${table}`)).map((row) => Number(row.id)));
+    log(`full stop and start: writes accepted ${writesBackSeconds.toFixed(1)} s after the start`);
+    expect(writer.acked.filter((x) => !present.has(x.id))).toEqual([]);
+    expect(writesBackSeconds).toBeLessThanOrEqual(30);
+    expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
+});
+
+test("planned switchover around all three nodes (pgha-switchover): the sync standby takes over, writes pause at most 5 s, no row lost, the old primary is a standby again", async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < NODES.length; i++) {
+        const before = await waitForHealthy();
+        const primary = NODES.find((n) => before[n] === "PRI") as string;
+        const sync = NODES.find((n) => before[n] === "HS:sync") as string;
+        const table = `switchover_${i}_${Date.now()}`;
+        await sql(outputs.masterConnectionString, `create table ${table} (id bigint primary key)`);
+        const writer = new Writer(outputs.masterConnectionString, table);
+        writer.start();
+        await sleep(2000);
+        const t0 = Date.now();
+        onNode(NODES.find((n) => n !== primary) as string, "pgha-switchover");
+        await sleep(1000);
+        await writer.stop();
+        const pause = writer.longestGapEndingAfter(t0) / 1000;
+        const present = new Set((await sql(outputs.masterConnectionString, `select id from ${table}`)).map((row) => Number(row.id)));
+        const after = roles(sync);
+        log(`switchover ${primary} -> ${sync}: writes paused ${pause.toFixed(1)} s`);
+        expect({ newPrimary: NODES.find((n) => after[n] === "PRI"), oldPrimary: after[primary], lost: writer.acked.filter((x) => !present.has(x.id)).length })
+            .toEqual({ newPrimary: sync, oldPrimary: expect.stringMatching(/^HS:(sync|async)$/), lost: 0 });
+        expect(pause).toBeLessThanOrEqual(5);
+        seen.add(sync);
+    }
+    expect(seen.size).toBe(NODES.length);
+});
+
 test("a changed monitor interval: preview --diff lists only the CIB step, up applies it to the CIB", () => {
     mustEngine("config", "set", "--stack", STACK, "pgha:pgsqlPromotedMonitorIntervalSeconds", "7");
     const preview = mustEngine("preview", "--diff", "--stack", STACK);
@@ -152,6 +209,69 @@ test("a step that fails (a node's sshd stopped) is repaired by starting sshd and
     mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
     expect(onNode(node, `cat ${spec.postgresql.pgdata}/pgha.conf`)).toContain("wal_keep_size = 2048");
     expect(engine("preview", "--expect-no-changes", "--stack", STACK).status).toBe(0);
+});
+
+describe("with fencing off (a switch for sites without a fence device)", () => {
+    beforeAll(() => {
+        mustEngine("config", "set", "--stack", STACK, "pgha:fencingEnabled", "false");
+        const up = mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
+        expect(up.output).toContain("pgha:fencingEnabled is false");
+    });
+
+    test("a partitioned primary whose link comes back rejoins as a standby by itself, no row lost", async () => {
+        const ctx = { masterConnectionString: outputs.masterConnectionString as string, bindir: spec.postgresql.bindir, pgdata: spec.postgresql.pgdata };
+        const d = await runDrill("partition", ctx, log, false);
+        drills.push({ ...d, scenario: "partition, no fencing" });
+        expect({ rowsLost: d.rowsLost, lateAcks: d.lateAcks, promoted: d.newPrimary }).toEqual({ rowsLost: 0, lateAcks: 0, promoted: d.syncStandby });
+        expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
+    });
+
+    test("two primaries (the primary's cluster stack killed, then started again): the newer primary is never rewound; its rejoin is refused with the reason", async () => {
+        const before = await waitForHealthy();
+        const old = NODES.find((n) => before[n] === "PRI") as string;
+        const table = `two_primaries_${Date.now()}`;
+        await sql(outputs.masterConnectionString, `create table ${table} (id bigint primary key)`);
+        const writer = new Writer(outputs.masterConnectionString, table);
+        writer.start();
+        await sleep(2000);
+        onNode(old, "pkill -KILL -x corosync");
+        const newer = await waitForFailover(old);
+        // The old primary's PostgreSQL still runs; the newer one takes writes on its own timeline.
+        await waitFor("writes on the newer primary", 60, () => (writer.acked.some((a) => a.node === newer) ? true : undefined));
+        await sleep(2000);
+        await writer.stop();
+        const newerControl = () => onNode(newer, `${spec.postgresql.bindir}/pg_controldata ${spec.postgresql.pgdata} | grep -E "^(Database system identifier|Latest checkpoint location|Latest checkpoint's TimeLineID)"`);
+        // The obvious recovery: start the old primary's cluster stack again; Pacemaker keeps one primary.
+        onNode(old, "systemctl start corosync pacemaker");
+        const kept = await waitFor("one primary again", 180, () => {
+            const r = roles(NODES.find((n) => n !== old && n !== newer) as string);
+            const primaries = NODES.filter((n) => r[n] === "PRI");
+            return primaries.length === 1 ? primaries[0] : undefined;
+        });
+        log(`two primaries: Pacemaker kept ${kept} (${kept === old ? "the older" : "the newer"} primary)`);
+        if (kept === old) {
+            // The newer primary is the one that must not be rewound: its start is refused, its data untouched.
+            const control = newerControl();
+            const refusal = await waitFor(`${newer}'s refused rejoin`, 120, () => {
+                const failed = onNode(old, "crm_mon -1 | sed -n '/Failed Resource Actions/,$p'");
+                return /newer than the primary|not in the history/.test(failed) ? failed : undefined;
+            });
+            expect(refusal).toContain(newer);
+            const status = spawnSync("bash", [path.join(ROOT, "lab", "lab.sh"), "ssh", old, "pgha-status"], { encoding: "utf8" });
+            expect(status.status).toBe(2);
+            expect(status.stdout).toMatch(/CRITICAL: needs a person:[\s\S]*refused rejoin/);
+            expect(() => onNode(newer, "pgha-rejoin-node --wait 20")).toThrow(/was promoted after|promoted in a way/);
+            expect(newerControl()).toBe(control);
+            expect(onNode(newer, `ls -d ${spec.postgresql.pgdata}.pgha-* 2>/dev/null || true`).trim()).toBe("");
+            // An operator who decides the newer transactions may go says so explicitly.
+            onNode(newer, "pgha-rejoin-node --discard-newer-data");
+        } else {
+            // Pacemaker kept the newer primary: the older one, whose tail was never acknowledged, is rewound by itself.
+            const present = new Set((await sql(outputs.masterConnectionString, `select id from ${table}`)).map((row) => Number(row.id)));
+            expect(writer.acked.filter((x) => !present.has(x.id))).toEqual([]);
+        }
+        expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
+    });
 });
 
 test("pulumi destroy stops the cluster and removes its configuration, and keeps every node's data", async () => {

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need on a Debian 12 machine, skipping what is already there: Debian's
 # Pacemaker/pcs/corosync/resource-agents/fence-agents (real tools for the CIB and scheduler tests),
+# PostgreSQL 15 (real timelines for the rejoin rule's test; no cluster of it is started here),
 # the shellcheck linter, the npm dependencies, and the Pulumi engine (built once into a cache outside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(pacemaker pacemaker-cli-utils pcs corosync resource-agents fence-agents shellcheck)
+packages=(pacemaker pacemaker-cli-utils pcs corosync resource-agents fence-agents postgresql-15 shellcheck)
 missing=()
 for p in "${packages[@]}"; do
     [[ $(dpkg-query -W -f='${Status}' "$p" 2>/dev/null) == 'install ok installed' ]] || missing+=("$p")
@@ -16,8 +17,17 @@ if ((${#missing[@]} > 0)); then
         exit 1
     fi
     echo "setup: installing ${missing[*]}"
+    # The packages' maintainer scripts must start no daemon here (PostgreSQL's "main" cluster, pcsd, corosync).
+    policy=/usr/sbin/policy-rc.d
+    own_policy=0
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' >"$policy"
+        chmod 0755 "$policy"
+        own_policy=1
+    fi
     DEBIAN_FRONTEND=noninteractive apt-get update -q
     DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    if ((own_policy)); then rm -f "$policy"; fi
 fi
 
 if [[ ! -d node_modules/@pulumi/pulumi || package.json -nt node_modules/.package-lock.json ]]; then
