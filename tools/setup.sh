@@ -25,9 +25,10 @@ if ((${#missing[@]} > 0)); then
         chmod 0755 "$policy"
         own_policy=1
     fi
-    DEBIAN_FRONTEND=noninteractive apt-get update -q
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"
+    rc=0
+    { DEBIAN_FRONTEND=noninteractive apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${missing[@]}"; } || rc=$?
     if ((own_policy)); then rm -f "$policy"; fi
+    ((rc == 0)) || { echo "setup: apt-get failed (exit $rc)" >&2; exit 1; }
 fi
 
 if [[ ! -d node_modules/@pulumi/pulumi || package.json -nt node_modules/.package-lock.json ]]; then
