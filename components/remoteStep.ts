@@ -41,6 +41,8 @@ export function remoteStep(name: string, connection: NodeConnection, args: StepA
             create: scriptCommand(args.script, args.vars, connection.user, args.libraries),
             stdin,
             triggers: args.triggers,
+            // The scripts do not read the previous run's output (the provider would pass it through AcceptEnv).
+            addPreviousOutputInEnv: false,
         },
         opts,
     );
@@ -54,6 +56,7 @@ export function remoteDestroyStep(name: string, connection: NodeConnection, args
     return new command.remote.Command(name, {
         connection: sshConnection(connection),
         delete: scriptCommand(args.script, args.vars, connection.user),
+        addPreviousOutputInEnv: false,
     }, opts);
 }
 

@@ -40,7 +40,9 @@ export const engineTranscript: string[] = [];
 /** Runs the Pulumi CLI on the lab's stacks (lab/pulumi), e.g. engine("up", "--yes", "--stack", "lab"). */
 export function engine(...args: string[]): EngineRun {
     const started = Date.now();
-    const result = spawnSync(path.join(ROOT, "lab", "pulumi"), args, { encoding: "utf8", timeout: 3_600_000, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined } });
+    const result = spawnSync(path.join(ROOT, "lab", "pulumi"), args, {
+        encoding: "utf8", timeout: 3_600_000, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined },
+    });
     const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
     engineTranscript.push(output);
     return { status: result.status ?? -1, output, seconds: (Date.now() - started) / 1000 };
@@ -58,6 +60,12 @@ export function mustEngine(...args: string[]): EngineRun {
 /** Creates lab stack `stack` from the committed Pulumi.<stack>.yaml with the lab's secrets (lab/run-lab.sh init). */
 export function initStack(stack: string): void {
     execFileSync("bash", [path.join(ROOT, "lab", "run-lab.sh"), "init", stack], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+}
+
+/** Names of the resources a `pulumi preview` of `stack` would create, update, replace or delete. */
+export function plannedChanges(stack: string, ...args: string[]): string[] {
+    const plan = JSON.parse(mustEngine("preview", "--json", "--stack", stack, ...args).output);
+    return (plan.steps as { op: string; urn: string }[]).filter((s) => s.op !== "same").map((s) => `${s.op} ${s.urn.split("::").pop()}`).sort();
 }
 
 /** The stack's outputs with secrets in clear. */
