@@ -1,66 +1,108 @@
 /**
- * Failover benchmark on the lab (root): the time from an empty lab to a converged cluster with `pulumi up`, a
- * no-op `pulumi up` and `pulumi preview`, then N drills of each scenario (stop, kill -9, power off) with outage
- * and rejoin times. Prints a table and writes JSON. Not a test: numbers vary with the machine; nothing here
- * asserts a speed.
- *   npm run bench:failover [-- N [out.json]]      (default N=3, out: pgha-bench-failover.json)
+ * Failover benchmark on the lab (root), pgha's defaults against the runbook's settings in the same run and on
+ * the same lab: the time from an empty lab to a converged cluster with `pulumi up`, a no-op `pulumi up` and
+ * `pulumi preview`; then N drills of each measure with pgha's defaults, the runbook's settings applied with
+ * `pulumi up`, and N drills again. Prints medians, p90 and the ratio pgha / runbook per measure, and writes
+ * JSON. Not a test: numbers vary with the machine; nothing here asserts a speed.
+ *   npm run bench:failover [-- N [out.json]]      (default N=5, out: pgha-bench-failover.json)
  */
 import * as fs from "fs";
+import * as os from "os";
 import { parseConfig } from "../components/config";
-import { DrillResult, runDrill, SCENARIOS } from "../tests/drill";
+import { DrillResult, runDrill, Scenario } from "../tests/drill";
 import { rawConfig } from "../tests/fixtures";
 import { initStack, lab, mustEngine, stackOutputs } from "../tests/lab";
 
-function stats(values: number[]): { median: number; min: number; max: number } {
+const STACK = "lab";
+/** The measures of the failover issue: faults on the primary, and the sync standby's postmaster killed. */
+const MEASURES: Scenario[] = ["kill -9 postmaster", "pg_ctl stop", "power off", "sync standby kill -9"];
+/** The runbook's settings, where pgha's defaults depart from them (its fencing off and the node left out after a failure included). */
+export const RUNBOOK_SETTINGS: Record<string, string> = {
+    "pgha:pgsqlMonitorIntervalSeconds": "11",
+    "pgha:pgsqlPromotedMonitorIntervalSeconds": "10",
+    "pgha:pgsqlMonitorTimeoutSeconds": "30",
+    "pgha:pgsqlFailureTimeoutSeconds": "0",
+    "pgha:corosyncTokenMs": "3000",
+    "pgha:dcDeadtimeSeconds": "20",
+    "pgha:walSenderTimeoutSeconds": "60",
+    "pgha:fencingEnabled": "false",
+};
+
+interface Stats {
+    readonly median: number;
+    readonly p90: number;
+    readonly min: number;
+    readonly max: number;
+}
+
+function stats(values: number[]): Stats {
     const sorted = [...values].sort((a, b) => a - b);
-    const mid = Math.floor(sorted.length / 2);
-    const median = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-    return { median, min: sorted[0], max: sorted[sorted.length - 1] };
+    const at = (q: number) => {
+        const i = (sorted.length - 1) * q;
+        return sorted[Math.floor(i)] + (sorted[Math.ceil(i)] - sorted[Math.floor(i)]) * (i - Math.floor(i));
+    };
+    return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted[sorted.length - 1] };
+}
+
+async function drills(runs: number, settings: "pgha" | "runbook", log: (s: string) => void): Promise<DrillResult[]> {
+    const spec = parseConfig(rawConfig(STACK));
+    const ctx = { masterConnectionString: stackOutputs(STACK).masterConnectionString, bindir: spec.postgresql.bindir, pgdata: spec.postgresql.pgdata };
+    const options = settings === "pgha" ? { fenced: true, rejoin: "auto" as const } : { fenced: false, rejoin: "manual" as const };
+    const results: DrillResult[] = [];
+    for (let i = 0; i < runs; i++) {
+        for (const measure of MEASURES) {
+            results.push(await runDrill(measure, ctx, (s) => log(`${settings}: ${s}`), options));
+        }
+    }
+    return results;
 }
 
 async function main(): Promise<void> {
-    const runs = Number(process.argv[2] ?? 3);
+    const runs = Number(process.argv[2] ?? 5);
     const out = process.argv[3] ?? "pgha-bench-failover.json";
-    const spec = parseConfig(rawConfig("lab"));
     const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
     lab("down");
     try {
         const t0 = Date.now();
         lab("up");
-        initStack("lab");
-        mustEngine("up", "--yes", "--skip-preview", "--stack", "lab");
+        initStack(STACK);
+        mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
         const convergeSeconds = (Date.now() - t0) / 1000;
         log(`empty lab to converged cluster: ${convergeSeconds.toFixed(1)} s`);
-        const noopUpSeconds = mustEngine("up", "--yes", "--skip-preview", "--stack", "lab").seconds;
-        const previewSeconds = mustEngine("preview", "--stack", "lab").seconds;
+        const noopUpSeconds = mustEngine("up", "--yes", "--skip-preview", "--stack", STACK).seconds;
+        const previewSeconds = mustEngine("preview", "--stack", STACK).seconds;
         log(`no-op pulumi up: ${noopUpSeconds.toFixed(1)} s, pulumi preview: ${previewSeconds.toFixed(1)} s`);
 
-        const ctx = { masterConnectionString: stackOutputs("lab").masterConnectionString, bindir: spec.postgresql.bindir, pgdata: spec.postgresql.pgdata };
-        const drills: DrillResult[] = [];
-        for (let i = 0; i < runs; i++) {
-            for (const scenario of SCENARIOS) {
-                drills.push(await runDrill(scenario, ctx, log));
-            }
+        const pgha = await drills(runs, "pgha", log);
+        for (const [key, value] of Object.entries(RUNBOOK_SETTINGS)) {
+            mustEngine("config", "set", "--stack", STACK, key, value);
         }
-        const summary = SCENARIOS.map((scenario) => {
-            const mine = drills.filter((d) => d.scenario === scenario);
+        mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
+        const runbook = await drills(runs, "runbook", log);
+
+        const summary = MEASURES.map((measure) => {
+            const of = (list: DrillResult[]) => list.filter((d) => d.scenario === measure);
+            const mine = stats(of(pgha).map((d) => d.outageSeconds));
+            const theirs = stats(of(runbook).map((d) => d.outageSeconds));
             return {
-                scenario,
-                runs: mine.length,
-                outageSeconds: stats(mine.map((d) => d.outageSeconds)),
-                rejoinSeconds: stats(mine.map((d) => d.rejoinSeconds)),
-                rowsLost: mine.reduce((n, d) => n + d.rowsLost, 0),
+                measure, runs,
+                pgha: mine, runbook: theirs, ratio: mine.median / theirs.median,
+                rowsLost: { pgha: of(pgha).reduce((n, d) => n + d.rowsLost, 0), runbook: of(runbook).reduce((n, d) => n + d.rowsLost, 0) },
+                twoPrimaries: { pgha: of(pgha).reduce((n, d) => n + d.twoPrimaries.length, 0), runbook: of(runbook).reduce((n, d) => n + d.twoPrimaries.length, 0) },
             };
         });
         const f = (n: number) => n.toFixed(1);
+        const label = (m: Scenario) => (m === "sync standby kill -9" ? "commits stalled, sync standby's postmaster killed" : `write outage, primary ${m}`);
         const lines = [
-            `empty lab to converged cluster (pulumi up): ${f(convergeSeconds)} s; no-op pulumi up: ${f(noopUpSeconds)} s; pulumi preview: ${f(previewSeconds)} s`,
-            "| scenario | runs | outage median (min-max) s | rejoin median (min-max) s | rows lost |",
+            `pulumi up, empty lab to converged cluster: ${f(convergeSeconds)} s; no-op pulumi up: ${f(noopUpSeconds)} s; pulumi preview: ${f(previewSeconds)} s`,
+            `${runs} drills per measure and settings (${os.cpus().length} cores)`,
+            "",
+            "| measure | pgha median (p90) s | runbook median (p90) s | pgha / runbook | rows lost pgha / runbook |",
             "|---|---|---|---|---|",
-            ...summary.map((s) => `| ${s.scenario} | ${s.runs} | ${f(s.outageSeconds.median)} (${f(s.outageSeconds.min)}-${f(s.outageSeconds.max)}) | ${f(s.rejoinSeconds.median)} (${f(s.rejoinSeconds.min)}-${f(s.rejoinSeconds.max)}) | ${s.rowsLost} |`),
+            ...summary.map((s) => `| ${label(s.measure)} | ${f(s.pgha.median)} (${f(s.pgha.p90)}) | ${f(s.runbook.median)} (${f(s.runbook.p90)}) | ${s.ratio.toFixed(2)} | ${s.rowsLost.pgha} / ${s.rowsLost.runbook} |`),
         ];
         process.stdout.write(`${lines.join("\n")}\n`);
-        fs.writeFileSync(out, JSON.stringify({ machine: { cores: require("os").cpus().length }, convergeSeconds, noopUpSeconds, previewSeconds, summary, drills }, null, 2));
+        fs.writeFileSync(out, JSON.stringify({ machine: { cores: os.cpus().length }, runbookSettings: RUNBOOK_SETTINGS, convergeSeconds, noopUpSeconds, previewSeconds, summary, drills: { pgha, runbook } }, null, 2));
         log(`wrote ${out}`);
     } finally {
         lab("down");

@@ -13,21 +13,30 @@ import { lab, location, NODES, onNode, roles, sleep, waitFor } from "./lab";
 
 export type Scenario =
     | "pg_ctl stop" | "kill -9 postmaster" | "power off"
-    | "partition" | "corosync kill" | "hang";
-/** The runbook's drills and the ones only fencing makes safe. */
+    | "partition" | "corosync kill" | "hang"
+    | "sync standby kill -9";
+/** The runbook's drills and the ones only fencing makes safe: a fault on the primary. */
 export const SCENARIOS: Scenario[] = ["pg_ctl stop", "kill -9 postmaster", "power off", "partition", "corosync kill", "hang"];
+
+export interface DrillOptions {
+    /** Whether the cluster fences (the drill then looks for the fencing of the node at fault). */
+    readonly fenced?: boolean;
+    /** How the node at fault comes back: by itself (ocf:pgha:pgsql), or by pgha-rejoin-node run by hand (the runbook's way). */
+    readonly rejoin?: "auto" | "manual";
+}
 
 export interface DrillResult {
     readonly scenario: string;
+    /** The primary when the fault hit. */
     readonly oldPrimary: string;
     /** The HS:sync standby when the fault hit: the node that must be promoted. */
     readonly syncStandby: string;
     readonly newPrimary: string;
-    /** From the last acknowledged row before the fault to the first one after it. */
+    /** The longest time writes stood still from the fault on (a failover's outage, or the commits stalled by a lost sync standby). */
     readonly outageSeconds: number;
-    /** From the fault to the completed fencing of the old primary (undefined: not fenced). */
+    /** From the fault to the completed fencing of the node at fault (undefined: not fenced). */
     readonly fenceSeconds?: number;
-    /** From the fault until the old primary was a standby again, by itself. */
+    /** From the fault until the node at fault was a standby again. */
     readonly rejoinSeconds: number;
     /** Acknowledged rows missing on the new primary. */
     readonly rowsLost: number;
@@ -268,7 +277,7 @@ function fencedAt(via: string, target: string, after: number): number | undefine
 }
 
 /** Brings the fault on `node` about; returns what undoes it once the drill is over (if anything does). */
-function inject(scenario: Scenario, node: string, ctx: DrillContext): () => void {
+function inject(scenario: Exclude<Scenario, "sync standby kill -9">, node: string, ctx: DrillContext): () => void {
     const postmaster = `"$(head -n1 ${ctx.pgdata}/postmaster.pid)"`;
     switch (scenario) {
         case "pg_ctl stop":
@@ -293,11 +302,19 @@ function inject(scenario: Scenario, node: string, ctx: DrillContext): () => void
     }
 }
 
-export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void, fenced = true): Promise<DrillResult> {
+/** Waits until `node` reports HS:sync or HS:async (seen from `via`). */
+async function waitForStandby(node: string, via: string, seconds = 300): Promise<void> {
+    await waitFor(`${node} back as a standby`, seconds, () => (["HS:sync", "HS:async"].includes(roles(via)[node]) ? true : undefined));
+}
+
+export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void, options: DrillOptions = {}): Promise<DrillResult> {
+    const { fenced = true, rejoin = "auto" } = options;
     // Start from the healthy state of the runbook's section 2.5.
     const before = await waitForHealthy();
     const oldPrimary = NODES.find((n) => before[n] === "PRI") as string;
     const syncStandby = NODES.find((n) => before[n] === "HS:sync") as string;
+    const onStandby = scenario === "sync standby kill -9";
+    const target = onStandby ? syncStandby : oldPrimary;
     const table = `drill_${scenario.replace(/[^a-z0-9]+/g, "_")}_${Date.now()}`;
     await sql(ctx.masterConnectionString, `create table ${table} (id bigint primary key, at timestamptz default now())`);
     const sampler = new RoleSampler(ctx);
@@ -307,27 +324,31 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
         // Fault at a random point of the monitor cycle.
         await sleep(3000 + Math.random() * 4000);
         const faultAt = Date.now();
-        log(`${scenario}: fault on ${oldPrimary}`);
-        const undo = inject(scenario, oldPrimary, ctx);
-        const newPrimary = await waitForFailover(oldPrimary);
-        const failoverSeen = Date.now();
-        await waitFor("writes through vip-master again", 120, () => (writer.firstAckAfter(failoverSeen) !== undefined ? true : undefined));
-        await sleep(1000);
+        log(`${scenario}: fault on ${target}`);
+        const undo = inject(scenario === "sync standby kill -9" ? "kill -9 postmaster" : scenario, target, ctx);
+        const newPrimary = onStandby ? oldPrimary : await waitForFailover(oldPrimary);
+        const recoveredAt = Date.now();
+        await waitFor("writes through vip-master again", 120, () => (writer.firstAckAfter(recoveredAt) !== undefined ? true : undefined));
+        await sleep(onStandby ? 5000 : 1000);
         await writer.stop();
         const outageSeconds = writer.longestGapEndingAfter(faultAt) / 1000;
-        const fence = fenced ? fencedAt(newPrimary, oldPrimary, faultAt) : undefined;
+        const fence = fenced ? fencedAt(newPrimary, target, faultAt) : undefined;
         undo();
 
         const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((r) => Number(r.id)));
         const rowsLost = writer.acked.filter((a) => !present.has(a.id)).length;
-        const promotedAt = sampler.promotedAt(newPrimary, faultAt) ?? failoverSeen;
-        const lateAcks = writer.acked.filter((a) => a.node === oldPrimary && a.at > promotedAt).length;
-        log(`${scenario}: ${newPrimary} promoted, outage ${outageSeconds.toFixed(1)} s, ${rowsLost} acknowledged row(s) lost`);
+        const promotedAt = onStandby ? undefined : sampler.promotedAt(newPrimary, faultAt) ?? recoveredAt;
+        const lateAcks = promotedAt === undefined ? 0 : writer.acked.filter((a) => a.node === oldPrimary && a.at > promotedAt).length;
+        log(`${scenario}: ${onStandby ? "commits stalled" : `${newPrimary} promoted, outage`} ${outageSeconds.toFixed(1)} s, ${rowsLost} acknowledged row(s) lost`);
 
-        // The old primary comes back as a standby by itself (fenced nodes are rebooted by the fencing).
-        await waitFor(`${oldPrimary} back as a standby`, 300, () => (["HS:sync", "HS:async"].includes(roles(newPrimary)[oldPrimary]) ? true : undefined));
+        // The node at fault comes back as a standby (fenced nodes are rebooted by the fencing).
+        if (rejoin === "manual") {
+            await waitFor(`${target} reachable`, 300, () => { try { onNode(target, "true"); return true; } catch { return undefined; } });
+            onNode(target, "pgha-rejoin-node");
+        }
+        await waitForStandby(target, newPrimary);
         const rejoinSeconds = (Date.now() - faultAt) / 1000;
-        log(`${scenario}: ${oldPrimary} rejoined ${rejoinSeconds.toFixed(1)} s after the fault`);
+        log(`${scenario}: ${target} a standby again ${rejoinSeconds.toFixed(1)} s after the fault`);
         return {
             scenario, oldPrimary, syncStandby, newPrimary, outageSeconds, rejoinSeconds, rowsLost, lateAcks,
             fenceSeconds: fence === undefined ? undefined : (fence - faultAt) / 1000,

@@ -217,7 +217,7 @@ describe("with fencing off (a switch for sites without a fence device)", () => {
 
     test("a partitioned primary whose link comes back rejoins as a standby by itself, no row lost", async () => {
         const ctx = { masterConnectionString: outputs.masterConnectionString as string, bindir: spec.postgresql.bindir, pgdata: spec.postgresql.pgdata };
-        const d = await runDrill("partition", ctx, log, false);
+        const d = await runDrill("partition", ctx, log, { fenced: false });
         drills.push({ ...d, scenario: "partition, no fencing" });
         expect({ rowsLost: d.rowsLost, lateAcks: d.lateAcks, promoted: d.newPrimary }).toEqual({ rowsLost: 0, lateAcks: 0, promoted: d.syncStandby });
         expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
