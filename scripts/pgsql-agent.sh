@@ -33,7 +33,8 @@ server_hung() {
     local pid
     [[ -r $PGHA_PGDATA/postmaster.pid ]] || return 1
     pid=$(head -n1 "$PGHA_PGDATA/postmaster.pid")
-    kill -0 "$pid" 2>/dev/null || return 1
+    # The pid must still be this data directory's postmaster (pids are reused).
+    [[ $(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null) == *"-D $PGHA_PGDATA"* ]] || return 1
     pgha_as_postgres timeout 3 "$PGHA_BINDIR/psql" -X -q -p "$PGHA_PG_PORT" -d postgres -c 'select 1' >/dev/null 2>&1 && return 1
     # Anything but a timeout (e.g. too many connections) is an answer.
     [[ $? == 124 ]]

@@ -180,7 +180,8 @@ export class RoleSampler {
             return;
         }
         const { bindir, pgdata } = this.ctx;
-        const loop = `while :; do r=down; p=$(head -n1 ${pgdata}/postmaster.pid 2>/dev/null); if [ -n "$p" ] && kill -0 "$p" 2>/dev/null; then
+        // The postmaster.pid's process must be this data directory's postmaster: pids are reused at once in a node.
+        const loop = `while :; do r=down; p=$(head -n1 ${pgdata}/postmaster.pid 2>/dev/null); if [ -n "$p" ] && tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q -- "-D ${pgdata}"; then
             case "$(${bindir}/pg_controldata ${pgdata} 2>/dev/null | sed -n 's/^Database cluster state: *//p')" in
             "in production") r=primary ;; "in archive recovery") r=standby ;; *) r=other ;; esac; fi; echo "$(date +%s%3N) $r"; sleep 0.25; done`;
         const proc = spawn("bash", [path.join(ROOT, "lab", "lab.sh"), "exec", node, "bash", "-c", loop], { detached: true });

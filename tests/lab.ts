@@ -37,14 +37,19 @@ export interface EngineRun {
 /** Every engine command's output in this process, for the tests that look for leaked secrets. */
 export const engineTranscript: string[] = [];
 
-/** Runs the Pulumi CLI on the lab's stacks (lab/pulumi), e.g. engine("up", "--yes", "--stack", "lab"). */
+/**
+ * Runs the Pulumi CLI on the lab's stacks (lab/pulumi), e.g. engine("up", "--yes", "--stack", "lab"). Its
+ * output joins the transcript unless the command was asked to show secrets.
+ */
 export function engine(...args: string[]): EngineRun {
     const started = Date.now();
     const result = spawnSync(path.join(ROOT, "lab", "pulumi"), args, {
         encoding: "utf8", timeout: 3_600_000, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined },
     });
     const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
-    engineTranscript.push(output);
+    if (!args.includes("--show-secrets")) {
+        engineTranscript.push(output);
+    }
     return { status: result.status ?? -1, output, seconds: (Date.now() - started) / 1000 };
 }
 
