@@ -61,10 +61,10 @@ async function main(): Promise<void> {
     const runs = Number(process.argv[2] ?? 5);
     const out = process.argv[3] ?? "pgha-bench-failover.json";
     const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
-    lab("down");
+    await lab("down");
     try {
         const t0 = Date.now();
-        lab("up");
+        await lab("up");
         initStack(STACK);
         mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
         const convergeSeconds = (Date.now() - t0) / 1000;
@@ -105,7 +105,7 @@ async function main(): Promise<void> {
         fs.writeFileSync(out, JSON.stringify({ machine: { cores: os.cpus().length }, runbookSettings: RUNBOOK_SETTINGS, convergeSeconds, noopUpSeconds, previewSeconds, summary, drills: { pgha, runbook } }, null, 2));
         log(`wrote ${out}`);
     } finally {
-        lab("down");
+        await lab("down");
     }
 }
 

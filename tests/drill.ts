@@ -242,13 +242,13 @@ function liveNode(except: string): string {
 /** Waits until `node` is no longer primary and another node is, with vip-master on it and vip-slave on a standby or it. */
 export async function waitForFailover(oldPrimary: string, seconds = 180): Promise<string> {
     const via = liveNode(oldPrimary);
-    return waitFor(`a new primary after ${oldPrimary} failed`, seconds, () => {
-        const r = roles(via);
+    return waitFor(`a new primary after ${oldPrimary} failed`, seconds, async () => {
+        const r = await roles(via);
         const primary = Object.keys(r).find((n) => r[n] === "PRI" && n !== oldPrimary);
-        if (!primary || location(via, "vip-master") !== primary) {
+        if (!primary || (await location(via, "vip-master")) !== primary) {
             return undefined;
         }
-        const slaveAt = location(via, "vip-slave");
+        const slaveAt = await location(via, "vip-slave");
         return slaveAt !== "" && slaveAt !== oldPrimary ? primary : undefined;
     });
 }
@@ -258,54 +258,57 @@ export async function waitForFailover(oldPrimary: string, seconds = 180): Promis
  * on the primary and vip-slave on the sync standby; returns the roles.
  */
 export async function waitForHealthy(seconds = 240): Promise<Record<string, string>> {
-    return waitFor("PRI, HS:sync and HS:async with both VIPs in place", seconds, () => {
-        const via = NODES.find((n) => { try { onNode(n, "true"); return true; } catch { return false; } }) as string;
-        const r = roles(via);
-        const primary = NODES.find((n) => r[n] === "PRI");
-        const sync = NODES.find((n) => r[n] === "HS:sync");
-        const healthy = Object.values(r).sort().join() === "HS:async,HS:sync,PRI"
-            && location(via, "vip-master") === primary && location(via, "vip-slave") === sync;
-        return healthy ? r : undefined;
+    return waitFor("PRI, HS:sync and HS:async with both VIPs in place", seconds, async () => {
+        for (const via of NODES) {
+            const r = await roles(via);
+            const primary = NODES.find((n) => r[n] === "PRI");
+            const sync = NODES.find((n) => r[n] === "HS:sync");
+            if (Object.values(r).sort().join() === "HS:async,HS:sync,PRI"
+                && (await location(via, "vip-master")) === primary && (await location(via, "vip-slave")) === sync) {
+                return r;
+            }
+        }
+        return undefined;
     });
 }
 
 /** Completion time (ms) of the last fencing of `target` seen from `via`, if any since `after`. */
-function fencedAt(via: string, target: string, after: number): number | undefined {
-    const history = onNode(via, `stonith_admin --history ${target} --output-as=xml 2>/dev/null || true`);
+async function fencedAt(via: string, target: string, after: number): Promise<number | undefined> {
+    const history = await onNode(via, `stonith_admin --history ${target} --output-as=xml 2>/dev/null || true`);
     const times = [...history.matchAll(/<fence_event\b[^>]*status="success"[^>]*completed="([^"]+)"/g)].map((m) => Date.parse(m[1]));
     const last = Math.max(...times, 0);
     return last > after - 1000 ? last : undefined;
 }
 
 /** Brings the fault on `node` about; returns what undoes it once the drill is over (if anything does). */
-function inject(scenario: Exclude<Scenario, "sync standby kill -9">, node: string, ctx: DrillContext): () => void {
+async function inject(scenario: Exclude<Scenario, "sync standby kill -9">, node: string, ctx: DrillContext): Promise<() => Promise<unknown>> {
     const postmaster = `"$(head -n1 ${ctx.pgdata}/postmaster.pid)"`;
     switch (scenario) {
         case "pg_ctl stop":
-            onNode(node, `runuser -u postgres -- ${ctx.bindir}/pg_ctl -D ${ctx.pgdata} stop -m fast`);
-            return () => undefined;
+            await onNode(node, `runuser -u postgres -- ${ctx.bindir}/pg_ctl -D ${ctx.pgdata} stop -m fast`);
+            return async () => undefined;
         case "kill -9 postmaster":
-            onNode(node, `kill -9 ${postmaster}`);
-            return () => undefined;
+            await onNode(node, `kill -9 ${postmaster}`);
+            return async () => undefined;
         case "power off":
-            lab("poweroff", node);
-            return () => undefined;
+            await lab("poweroff", node);
+            return async () => undefined;
         case "partition":
-            lab("partition", node);
+            await lab("partition", node);
             // Fencing reboots the node (a fresh link); without fencing the link comes back here.
             return () => lab("heal", node);
         case "corosync kill":
-            onNode(node, "pkill -KILL -x corosync");
-            return () => undefined;
+            await onNode(node, "pkill -KILL -x corosync");
+            return async () => undefined;
         case "hang":
-            onNode(node, `kill -STOP ${postmaster}`);
-            return () => undefined;
+            await onNode(node, `kill -STOP ${postmaster}`);
+            return async () => undefined;
     }
 }
 
 /** Waits until `node` reports HS:sync or HS:async (seen from `via`). */
 async function waitForStandby(node: string, via: string, seconds = 300): Promise<void> {
-    await waitFor(`${node} back as a standby`, seconds, () => (["HS:sync", "HS:async"].includes(roles(via)[node]) ? true : undefined));
+    await waitFor(`${node} back as a standby`, seconds, async () => (["HS:sync", "HS:async"].includes((await roles(via))[node]) ? true : undefined));
 }
 
 export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void, options: DrillOptions = {}): Promise<DrillResult> {
@@ -326,15 +329,15 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
         await sleep(3000 + Math.random() * 4000);
         const faultAt = Date.now();
         log(`${scenario}: fault on ${target}`);
-        const undo = inject(scenario === "sync standby kill -9" ? "kill -9 postmaster" : scenario, target, ctx);
+        const undo = await inject(scenario === "sync standby kill -9" ? "kill -9 postmaster" : scenario, target, ctx);
         const newPrimary = onStandby ? oldPrimary : await waitForFailover(oldPrimary);
         const recoveredAt = Date.now();
         await waitFor("writes through vip-master again", 120, () => (writer.firstAckAfter(recoveredAt) !== undefined ? true : undefined));
         await sleep(onStandby ? 5000 : 1000);
         await writer.stop();
         const outageSeconds = writer.longestGapEndingAfter(faultAt) / 1000;
-        const fence = fenced ? fencedAt(newPrimary, target, faultAt) : undefined;
-        undo();
+        const fence = fenced ? await fencedAt(newPrimary, target, faultAt) : undefined;
+        await undo();
 
         const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((r) => Number(r.id)));
         const rowsLost = writer.acked.filter((a) => !present.has(a.id)).length;
@@ -344,8 +347,8 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
 
         // The node at fault comes back as a standby (fenced nodes are rebooted by the fencing).
         if (rejoin === "manual") {
-            await waitFor(`${target} reachable`, 300, () => { try { onNode(target, "true"); return true; } catch { return undefined; } });
-            onNode(target, "pgha-rejoin-node");
+            await waitFor(`${target} reachable`, 300, () => onNode(target, "true").then(() => true));
+            await onNode(target, "pgha-rejoin-node");
         }
         await waitForStandby(target, newPrimary);
         const rejoinSeconds = (Date.now() - faultAt) / 1000;

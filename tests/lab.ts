@@ -1,5 +1,5 @@
 /** Access to the lab (lab/lab.sh, lab/lab.env) and its stacks (lab/pulumi) for the end-to-end tests and the benchmark. */
-import { execFileSync, spawnSync } from "child_process";
+import { execFile, execFileSync, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { ROOT } from "./fixtures";
@@ -23,8 +23,26 @@ export const nodeIp = (node: string) => ENV[`PGHA_LAB_IP_${node}`];
 export const VIP_MASTER = ENV.PGHA_LAB_VIP_MASTER;
 export const VIP_SLAVE = ENV.PGHA_LAB_VIP_SLAVE;
 
-export function lab(...args: string[]): string {
-    return execFileSync("bash", [path.join(ROOT, "lab", "lab.sh"), ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 600_000 });
+/**
+ * Runs a program without blocking the event loop (drills keep a writer committing meanwhile); resolves with its
+ * stdout, rejects with its output when it fails.
+ */
+function run(file: string, args: string[], input?: string): Promise<string> {
+    return new Promise((resolve, reject) => {
+        const child = execFile(file, args, { encoding: "utf8", timeout: 600_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+            if (error) {
+                reject(new Error(`${path.basename(file)} ${args.join(" ").slice(0, 200)}: ${error.message}\n${stdout}${stderr}`));
+            } else {
+                resolve(stdout);
+            }
+        });
+        child.stdin?.end(input ?? "");
+    });
+}
+
+/** lab/lab.sh with `args`; resolves with its stdout. */
+export function lab(...args: string[]): Promise<string> {
+    return run("bash", [path.join(ROOT, "lab", "lab.sh"), ...args]);
 }
 
 export interface EngineRun {
@@ -78,35 +96,25 @@ export function stackOutputs(stack: string): Record<string, any> {
     return JSON.parse(mustEngine("stack", "output", "--json", "--show-secrets", "--stack", stack).output);
 }
 
-/** Runs a shell command on a node as root over SSH with the lab key; returns stdout (throws on failure). */
-export function onNode(node: string, command: string, input?: string): string {
-    const result = spawnSync("ssh", [
+/** Runs a shell command on a node as root over SSH with the lab key; resolves with stdout (rejects on failure). */
+export function onNode(node: string, command: string, input?: string): Promise<string> {
+    return run("ssh", [
         "-i", path.join(LAB_DIR, "id_ed25519"), "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no",
         "-o", "UserKnownHostsFile=/dev/null", "-o", "LogLevel=ERROR", "-o", "ConnectTimeout=5",
         `root@${nodeIp(node)}`, "--", command,
-    ], { encoding: "utf8", input, timeout: 600_000 });
-    if (result.status !== 0) {
-        throw new Error(`on ${node}: ${command}: exit ${result.status}\n${result.stdout}${result.stderr}`);
-    }
-    return result.stdout;
+    ], input);
 }
 
-/** pgsql-status of every node that answers, as seen from `via`. */
-export function roles(via: string): Record<string, string> {
-    const out: Record<string, string> = {};
-    for (const node of NODES) {
-        try {
-            out[node] = onNode(via, `crm_attribute -N ${node} -n pgsql-status -l reboot -G -q 2>/dev/null || true`).trim();
-        } catch {
-            out[node] = "";
-        }
-    }
-    return out;
+/** pgsql-status of every node, as seen from `via` ("" for a node without one, or when `via` does not answer). */
+export async function roles(via: string): Promise<Record<string, string>> {
+    const script = NODES.map((n) => `echo "${n}=$(crm_attribute -N ${n} -n pgsql-status -l reboot -G -q 2>/dev/null)"`).join("; ");
+    const out = await onNode(via, script).catch(() => "");
+    return Object.fromEntries(NODES.map((n) => [n, new RegExp(`^${n}=(.*)$`, "m").exec(out)?.[1].trim() ?? ""]));
 }
 
 /** The node a resource runs on, as seen from `via` ("" when stopped). */
-export function location(via: string, resource: string): string {
-    const out = onNode(via, `crm_resource --locate -r ${resource} 2>/dev/null || true`);
+export async function location(via: string, resource: string): Promise<string> {
+    const out = await onNode(via, `crm_resource --locate -r ${resource} 2>/dev/null || true`);
     return /is running on: (\S+)/.exec(out)?.[1] ?? "";
 }
 
@@ -115,12 +123,12 @@ export async function sleep(ms: number): Promise<void> {
 }
 
 /** Polls `check` every 500 ms until it returns a value or `seconds` pass. */
-export async function waitFor<T>(what: string, seconds: number, check: () => T | undefined): Promise<T> {
+export async function waitFor<T>(what: string, seconds: number, check: () => T | undefined | Promise<T | undefined>): Promise<T> {
     const deadline = Date.now() + seconds * 1000;
     let last: unknown;
     while (Date.now() < deadline) {
         try {
-            const value = check();
+            const value = await check();
             if (value !== undefined) {
                 return value;
             }
