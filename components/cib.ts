@@ -12,6 +12,8 @@ export const PCS_DIALECTS: readonly PcsDialect[] = ["0.9", "0.10+"];
 
 /** The pgsql agent's working directory (PGSQL.lock, recovery.conf); os steps create it for postgres. */
 export const PGSQL_TMPDIR = "/var/lib/pgsql/tmp";
+/** The pg_ctl the pgsql resource agent runs (scripts/pg-ctl.sh, installed by the tools step: a promote that waits). */
+export const AGENT_PG_CTL = "/usr/local/lib/pgha/pg_ctl";
 /** Password file of the replication role, readable by postgres only, on every node. */
 export const PGPASS_FILE = "/var/lib/pgsql/.pgpass";
 /** Root-only file holding the fence user's password on every node. */
@@ -107,7 +109,8 @@ export function pgsqlCommands(spec: ClusterSpec, dialect: PcsDialect): string[][
         : [];
     return [[
         "resource", "create", PGSQL_RESOURCE, PGSQL_AGENT,
-        `pgctl=${pg.bindir}/pg_ctl`,
+        // PostgreSQL's pg_ctl whose promote waits (scripts/pg-ctl.sh), installed by the tools step.
+        `pgctl=${AGENT_PG_CTL}`,
         `psql=${pg.bindir}/psql`,
         `pgdata=${pg.pgdata}`,
         `pgport=${pg.port}`,

@@ -3,7 +3,7 @@
  * and the inputs of each script under scripts/.
  */
 import { ClusterSpec, NodeSpec } from "./config";
-import { PGPASS_FILE, PGSQL_TMPDIR } from "./cib";
+import { AGENT_PG_CTL, PGPASS_FILE, PGSQL_TMPDIR } from "./cib";
 import { ScriptValue, shellQuote, standaloneScript } from "./shell";
 
 /** The node's own configuration for its tools and resource agent (read while its cluster stack is down too). */
@@ -12,6 +12,7 @@ export const CLUSTER_CONF_PATH = "/etc/pgha/cluster.conf";
 /** What the tools step installs on every node: the operators' tools and the cluster's resource agent. */
 export const NODE_TOOLS: readonly { readonly path: string; readonly script: string }[] = [
     { path: "/usr/lib/ocf/resource.d/pgha/pgsql", script: "pgsql-agent.sh" },
+    { path: AGENT_PG_CTL, script: "pg-ctl.sh" },
     { path: "/usr/local/sbin/pgha-rejoin-node", script: "rejoin-node.sh" },
     { path: "/usr/local/sbin/pgha-switchover", script: "switchover.sh" },
     { path: "/usr/local/sbin/pgha-status", script: "status.sh" },
