@@ -5,19 +5,12 @@
  * replication password is in a .pgpass, the fence password in a root-only file read by password_script.
  */
 import { ClusterSpec } from "./config";
+import { AGENT_PG_CTL, FENCE_PASSWORD_FILE, PGPASS_FILE, PGSQL_TMPDIR } from "./nodePaths";
 import { shellQuote } from "./shell";
 
 export type PcsDialect = "0.9" | "0.10+";
 export const PCS_DIALECTS: readonly PcsDialect[] = ["0.9", "0.10+"];
 
-/** The pgsql agent's working directory (PGSQL.lock, recovery.conf); os steps create it for postgres. */
-export const PGSQL_TMPDIR = "/var/lib/pgsql/tmp";
-/** The pg_ctl the pgsql resource agent runs (scripts/pg-ctl.sh, installed by the tools step: a promote that waits). */
-export const AGENT_PG_CTL = "/usr/local/lib/pgha/pg_ctl";
-/** Password file of the replication role, readable by postgres only, on every node. */
-export const PGPASS_FILE = "/var/lib/pgsql/.pgpass";
-/** Root-only file holding the fence user's password on every node. */
-export const FENCE_PASSWORD_FILE = "/etc/pgha/fence.password";
 
 export const PGSQL_RESOURCE = "pgsql";
 /**

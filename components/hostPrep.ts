@@ -3,22 +3,19 @@
  * and the inputs of each script under scripts/.
  */
 import { ClusterSpec, NodeSpec } from "./config";
-import { AGENT_PG_CTL, PGPASS_FILE, PGSQL_TMPDIR } from "./cib";
-import { ScriptValue, shellQuote, standaloneScript } from "./shell";
+import { CLUSTER_CONF_PATH, NODE_LIBRARY_DIR, PGPASS_FILE, PGSQL_TMPDIR } from "./nodePaths";
+import { ScriptValue, scriptText, shellQuote } from "./shell";
 
-/** The node's own configuration for its tools and resource agent (read while its cluster stack is down too). */
-export const CLUSTER_CONF_PATH = "/etc/pgha/cluster.conf";
 
-/** What the tools step installs on every node: the operators' tools and the cluster's resource agent. */
+/** The scripts the tools step installs in NODE_LIBRARY_DIR: the node tools and the libraries they load. */
+const NODE_SCRIPTS = ["lib.sh", "pglib.sh", "rejoinlib.sh", "pgsql-agent.sh", "pg-ctl.sh", "rejoin-node.sh", "switchover.sh", "status.sh"];
+/** The entry points, each a launcher of one of those scripts: the cluster's resource agent and the operators' tools. */
 export const NODE_TOOLS: readonly { readonly path: string; readonly script: string }[] = [
     { path: "/usr/lib/ocf/resource.d/pgha/pgsql", script: "pgsql-agent.sh" },
-    { path: AGENT_PG_CTL, script: "pg-ctl.sh" },
     { path: "/usr/local/sbin/pgha-rejoin-node", script: "rejoin-node.sh" },
     { path: "/usr/local/sbin/pgha-switchover", script: "switchover.sh" },
     { path: "/usr/local/sbin/pgha-status", script: "status.sh" },
 ];
-/** The libraries every node tool is built with (after lib.sh). */
-const NODE_TOOL_LIBRARIES = ["pglib.sh", "rejoinlib.sh"];
 
 export type ScriptVars = Readonly<Record<string, ScriptValue>>;
 
@@ -143,7 +140,9 @@ export function nodeToolsVars(spec: ClusterSpec): ScriptVars {
     return {
         CLUSTER_CONF_PATH,
         CLUSTER_CONF: clusterConf(spec),
-        TOOL_PATHS: NODE_TOOLS.map((t) => t.path),
-        ...Object.fromEntries(NODE_TOOLS.map((t, i) => [`TOOL_${i}`, standaloneScript(t.script, NODE_TOOL_LIBRARIES)])),
+        LIBRARY_DIR: NODE_LIBRARY_DIR,
+        SCRIPTS: NODE_SCRIPTS,
+        ...Object.fromEntries(NODE_SCRIPTS.map((name, i) => [`SCRIPT_${i}`, scriptText(name)])),
+        LAUNCHERS: NODE_TOOLS.map((t) => `${t.path}=${t.script}`),
     };
 }

@@ -1,6 +1,6 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
-import { FENCE_PASSWORD_FILE } from "./cib";
+import { FENCE_PASSWORD_FILE } from "./nodePaths";
 import { ClusterSpec } from "./config";
 import { PgNode } from "./pgNode";
 import { remoteDestroyStep, remoteStep } from "./remoteStep";

@@ -3,7 +3,7 @@
  * (included from postgresql.conf, so the pgsql agent's own include lines survive); pg_hba.conf is ours.
  */
 import { ClusterSpec } from "./config";
-import { PGPASS_FILE } from "./cib";
+import { PGPASS_FILE } from "./nodePaths";
 import { ScriptVars } from "./hostPrep";
 
 /** initdb options: data checksums (corruption detection, pg_rewind), scram for TCP, C collation (stable across OS upgrades). */

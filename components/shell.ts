@@ -30,9 +30,9 @@ function readScript(name: string): string {
     return text;
 }
 
-/** A standalone executable of script `name` for the nodes: a bash shebang, lib.sh, the `libraries`, the script. */
-export function standaloneScript(name: string, libraries: readonly string[] = []): string {
-    return ["#!/usr/bin/env bash", `# Installed by pgha from scripts/${name}.`, ...["lib.sh", ...libraries, name].map(readScript)].join("\n");
+/** The text of script `name` under scripts/. */
+export function scriptText(name: string): string {
+    return readScript(name);
 }
 
 /** A here-document delimiter starting with `base` that is not a line of `text`. */

@@ -161,6 +161,12 @@ describe("cluster, database and configuration push", () => {
     });
 });
 
+test("every step's command fits in one argument of a command line (MAX_ARG_STRLEN, 128 KiB): sshd runs it as $SHELL -c COMMAND", () => {
+    for (const r of run.ofType(COMMAND)) {
+        expect({ step: r.name, fits: Buffer.byteLength(JSON.stringify(r.inputs.create ?? r.inputs.delete)) < 131072 }).toEqual({ step: r.name, fits: true });
+    }
+});
+
 describe("secrets", () => {
     const secrets = () => [
         TEST_SECRETS.sshPrivateKey.trim().split("\n")[1],
