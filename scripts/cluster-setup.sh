@@ -3,8 +3,9 @@
 # every node is online in a partition with quorum. `pcs cluster setup` destroys an existing cluster, so it
 # runs only when this node has no corosync.conf; an existing cluster with another name or other nodes is
 # refused, never rebuilt.
-# Corosync's token timeout is set at setup and kept as configured afterwards (pcs 0.10+: pcs cluster config
-# update, which reloads it on every node; pcs 0.9 cannot, and says so).
+# Corosync's token timeout is set at setup (with no per-node increase: token_coefficient 0) and kept as
+# configured afterwards (pcs 0.10+: pcs cluster config update, which reloads it on every node; pcs 0.9
+# cannot, and says so).
 # Inputs: PGHA_CLUSTER_NAME, PGHA_NODES ("name=ip" words), PGHA_WAIT_SECONDS, PGHA_TOKEN_MS (0: pcs's default).
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -30,12 +31,12 @@ if [[ -f $conf ]]; then
 else
     if [[ $dialect == 9 ]]; then
         token_args=()
-        ((PGHA_TOKEN_MS == 0)) || token_args=(--token "$PGHA_TOKEN_MS")
+        ((PGHA_TOKEN_MS == 0)) || token_args=(--token "$PGHA_TOKEN_MS" --token_coefficient 0)
         pcs cluster setup --name "$PGHA_CLUSTER_NAME" "${names[@]}" "${token_args[@]}"
     else
         args=()
         for node in "${nodes[@]}"; do args+=("${node%%=*}" "addr=${node#*=}"); done
-        ((PGHA_TOKEN_MS == 0)) || args+=(totem "token=$PGHA_TOKEN_MS")
+        ((PGHA_TOKEN_MS == 0)) || args+=(totem "token=$PGHA_TOKEN_MS" token_coefficient=0)
         pcs cluster setup "$PGHA_CLUSTER_NAME" "${args[@]}"
     fi
     pgha_changed "set up cluster $PGHA_CLUSTER_NAME"
@@ -64,10 +65,11 @@ if ! pgha_wait_for "$PGHA_WAIT_SECONDS" all_online; then
     pgha_die "not every node came online with quorum within ${PGHA_WAIT_SECONDS}s (pcs status above)"
 fi
 
-current_token=$(awk '/^totem[[:space:]]*\{/ {t=1} t && /^}/ {t=0} t && $1 == "token:" {print $2}' "$conf")
-if ((PGHA_TOKEN_MS > 0)) && [[ $current_token != "$PGHA_TOKEN_MS" ]]; then
-    [[ $dialect != 9 ]] || pgha_die "corosync's token is ${current_token:-the default} ms, pgha:corosyncTokenMs says $PGHA_TOKEN_MS: pcs 0.9 cannot change it on a running cluster; edit /etc/corosync/corosync.conf on every node and run corosync-cfgtool -R"
-    pcs cluster config update totem "token=$PGHA_TOKEN_MS" >/dev/null
-    pgha_changed "corosync token ${current_token:-default} -> $PGHA_TOKEN_MS ms"
+totem() { awk -v k="$1:" '/^totem[[:space:]]*\{/ {t=1} t && /^}/ {t=0} t && $1 == k {print $2}' "$conf"; }
+current_token="$(totem token)/$(totem token_coefficient)"
+if ((PGHA_TOKEN_MS > 0)) && [[ $current_token != "$PGHA_TOKEN_MS/0" ]]; then
+    [[ $dialect != 9 ]] || pgha_die "corosync's token is ${current_token} (ms/coefficient), pgha:corosyncTokenMs says $PGHA_TOKEN_MS/0: pcs 0.9 cannot change it on a running cluster; edit /etc/corosync/corosync.conf on every node and run corosync-cfgtool -R"
+    pcs cluster config update totem "token=$PGHA_TOKEN_MS" token_coefficient=0 >/dev/null
+    pgha_changed "corosync token ${current_token} -> $PGHA_TOKEN_MS/0 ms"
 fi
 pgha_summary

@@ -9,6 +9,9 @@
 #                old primary back by itself, and what never rewinds a node that holds newer data.
 #   stop, demote a server that does not answer within a few seconds (hung, e.g. its postmaster stopped) fails
 #                the action at once: Pacemaker then fences the node instead of waiting out the timeout.
+#   notify       the pre-notifications of a demote, stop or start are answered at once: the heartbeat agent
+#                (4.12, pgsql_notify) does nothing for them but start up, and two of them are on every
+#                failover's critical path.
 # Everything else, and the start itself, is the heartbeat agent's.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -49,6 +52,11 @@ case $action in
             pgha_prepare_standby "$primary" >&2
         elif [[ -e $(pgha_lock_file) ]]; then
             pgha_log "pgha:autoRejoin is off: $(pgha_lock_file) stays; run pgha-rejoin-node on this node"
+        fi
+        ;;
+    notify)
+        if [[ ${OCF_RESKEY_CRM_meta_notify_type:-} == pre && ${OCF_RESKEY_CRM_meta_notify_operation:-} != promote ]]; then
+            exit 0
         fi
         ;;
     stop | demote)
