@@ -9,7 +9,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import { parseConfig } from "../components/config";
-import { DrillResult, runDrill, Scenario } from "../tests/drill";
+import { drillContext, DrillResult, runDrill, Scenario } from "../tests/drill";
 import { rawConfig } from "../tests/fixtures";
 import { initStack, lab, mustEngine, stackOutputs } from "../tests/lab";
 
@@ -46,7 +46,7 @@ function stats(values: number[]): Stats {
 
 async function drills(runs: number, settings: "pgha" | "runbook", log: (s: string) => void): Promise<DrillResult[]> {
     const spec = parseConfig(rawConfig(STACK));
-    const ctx = { masterConnectionString: stackOutputs(STACK).masterConnectionString, bindir: spec.postgresql.bindir, pgdata: spec.postgresql.pgdata };
+    const ctx = drillContext(spec, stackOutputs(STACK));
     const options = settings === "pgha" ? { fenced: true, rejoin: "auto" as const } : { fenced: false, rejoin: "manual" as const };
     const results: DrillResult[] = [];
     for (let i = 0; i < runs; i++) {

@@ -161,7 +161,8 @@ pgha_set_aside_newer_timelines() {
 }
 
 # Makes this node ready to start as a standby of PRIMARY ("" when no node is primary) under the rule above.
-# With DISCARD=--discard-newer-data a refused node is rewound anyway. Fails with the reason otherwise.
+# With DISCARD=--discard-newer-data a refused node is rewound anyway. Fails with the reason otherwise, a refusal
+# with "refused rejoin: " first (Pacemaker shortens an exit reason; pgha-status recognises the refusal by it).
 pgha_prepare_standby() {
     local primary=$1 discard=${2:-} lock state
     lock=$(pgha_lock_file)
@@ -171,7 +172,7 @@ pgha_prepare_standby() {
         if [[ -e $lock ]]; then
             state=$(pgha_controldata "Database cluster state")
             [[ $state == "shut down" || $state == "shut down in recovery" ]] ||
-                pgha_die "no node is the primary and $(crm_node -n 2>/dev/null || hostname)'s PostgreSQL did not shut down cleanly ($state): start it by hand once you know which node holds the newest data (pgha-status shows the timelines)"
+                pgha_die "refused rejoin: no node is the primary and $(crm_node -n 2>/dev/null || hostname)'s PostgreSQL did not shut down cleanly ($state): start it by hand once you know which node holds the newest data (pgha-status shows the timelines)"
             rm -f "$lock"
             pgha_changed "removed $lock (clean shutdown, no other primary)"
         fi
@@ -182,7 +183,7 @@ pgha_prepare_standby() {
         in-step) ;;
         rewind) pgha_rewind_from "$primary" ;;
         refuse)
-            [[ $discard == --discard-newer-data ]] || pgha_die "$PGHA_REASON"
+            [[ $discard == --discard-newer-data ]] || pgha_die "refused rejoin: $PGHA_REASON"
             pgha_log "WARNING: discarding, as asked: $PGHA_REASON"
             pgha_rewind_from "$primary"
             pgha_set_aside_newer_timelines "$primary"

@@ -54,6 +54,10 @@ for entry in $PGHA_NODES; do
         PRI | HS:sync | HS:async) ;;
         *) warnings+=("$node is ${status:-without a role} ($pcmk)") ;;
     esac
+    # Set by the pgsql agent when it refuses to make the node a standby (cleared by its next good start).
+    if refusal=$(crm_attribute -N "$node" -n pgha-refused-rejoin -l forever -G -q 2>/dev/null) && [[ -n $refusal ]]; then
+        people+=("refused rejoin of $node: $refusal")
+    fi
 done
 
 vip_master=$(located vip-master)
@@ -73,7 +77,8 @@ fi
 while IFS= read -r line; do
     [[ -n $line ]] || continue
     case $line in
-        *"Nothing was rewound"* | *"did not shut down cleanly"* | *"another database cluster"*) people+=("refused rejoin: $line") ;;
+        # Shown in full from the node attribute; the failed action only where that is missing.
+        *"refused rejoin: "*) [[ " ${people[*]-} " == *"refused rejoin of "* ]] || people+=("$line") ;;
         *) warnings+=("failed action (expires by itself): $line") ;;
     esac
 done <<<"$failed"

@@ -7,6 +7,7 @@
  */
 import { ChildProcessWithoutNullStreams, spawn } from "child_process";
 import * as path from "path";
+import { ClusterSpec } from "../components/config";
 import { Client } from "pg";
 import { ROOT } from "./fixtures";
 import { lab, location, NODES, onNode, roles, sleep, waitFor } from "./lab";
@@ -53,6 +54,13 @@ export interface DrillContext {
     readonly masterConnectionString: string;
     readonly bindir: string;
     readonly pgdata: string;
+    readonly port: number;
+}
+
+/** The drills' view of a stack: its configuration and its outputs. */
+export function drillContext(spec: ClusterSpec, outputs: Record<string, any>): DrillContext {
+    const { bindir, pgdata, port } = spec.postgresql;
+    return { masterConnectionString: outputs.masterConnectionString as string, bindir, pgdata, port };
 }
 
 /** Runs one statement through a libpq connection string (e.g. a stack output) and returns its rows. */
@@ -157,9 +165,11 @@ export class Writer {
 type Role = "primary" | "standby" | "down" | "other";
 
 /**
- * Samples every node's PostgreSQL role from inside the node (its postmaster alive, and the control file's
- * state: "in production" is a writable primary), four times a second, independent of the network. A node
- * that goes down stops sampling; its sampler starts again when the node is back.
+ * Samples every node's PostgreSQL role from inside the node, four times a second, independent of the network:
+ * "primary" is a server that answers on its local socket and is not in recovery, i.e. one that takes new
+ * writing sessions. A server that is starting (its control file still says "in production" after a crash),
+ * hung or stopping is "other". Writes a hung primary's open sessions still acknowledge are the drills'
+ * late acks. A node that goes down stops sampling; its sampler starts again when the node is back.
  */
 export class RoleSampler {
     readonly samples = new Map<string, { at: number; role: Role }[]>();
@@ -179,11 +189,12 @@ export class RoleSampler {
         if (!this.running || this.procs.has(node)) {
             return;
         }
-        const { bindir, pgdata } = this.ctx;
+        const { bindir, pgdata, port } = this.ctx;
         // The postmaster.pid's process must be this data directory's postmaster: pids are reused at once in a node.
+        // setpriv, not runuser: no PAM session (and journal lines) four times a second.
         const loop = `while :; do r=down; p=$(head -n1 ${pgdata}/postmaster.pid 2>/dev/null); if [ -n "$p" ] && tr '\\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q -- "-D ${pgdata}"; then
-            case "$(${bindir}/pg_controldata ${pgdata} 2>/dev/null | sed -n 's/^Database cluster state: *//p')" in
-            "in production") r=primary ;; "in archive recovery") r=standby ;; *) r=other ;; esac; fi; echo "$(date +%s%3N) $r"; sleep 0.25; done`;
+            case "$(timeout 1 setpriv --reuid=postgres --regid=postgres --clear-groups ${bindir}/psql -XAtq -p ${port} -d postgres -c 'select pg_is_in_recovery()' 2>/dev/null)" in
+            f) r=primary ;; t) r=standby ;; *) r=other ;; esac; fi; echo "$(date +%s%3N) $r"; sleep 0.25; done`;
         const proc = spawn("bash", [path.join(ROOT, "lab", "lab.sh"), "exec", node, "bash", "-c", loop], { detached: true });
         this.procs.set(node, proc);
         let rest = "";
@@ -204,17 +215,21 @@ export class RoleSampler {
         return this.samples.get(node)?.find((s) => s.at > t && s.role === "primary")?.at;
     }
 
-    /** Moments at which two nodes were both sampled as writable primaries (a sample counts for 0.5 s at most). */
+    /**
+     * Moments at which two nodes were both sampled as writable primaries. A node counts as primary from a
+     * primary sample until its next sample if that one is primary too (at most 0.5 s); a last primary sample
+     * before anything else (a crash, a power cut) counts for its own moment only.
+     */
     twoPrimaries(): string[] {
         const intervals = NODES.flatMap((node) => {
             const s = this.samples.get(node) ?? [];
-            return s.map((x, i) => ({ node, role: x.role, from: x.at, to: Math.min(s[i + 1]?.at ?? x.at + 500, x.at + 500) }))
+            return s.map((x, i) => ({ node, role: x.role, from: x.at, to: s[i + 1]?.role === "primary" ? Math.min(s[i + 1].at, x.at + 500) : x.at }))
                 .filter((x) => x.role === "primary");
         });
         const overlaps: string[] = [];
         for (const a of intervals) {
             for (const b of intervals) {
-                if (a.node < b.node && a.from < b.to && b.from < a.to) {
+                if (a.node < b.node && a.from <= b.to && b.from <= a.to) {
                     overlaps.push(`${a.node} and ${b.node} at ${new Date(Math.max(a.from, b.from)).toISOString()}`);
                 }
             }
@@ -258,18 +273,24 @@ export async function waitForFailover(oldPrimary: string, seconds = 180): Promis
  * on the primary and vip-slave on the sync standby; returns the roles.
  */
 export async function waitForHealthy(seconds = 240): Promise<Record<string, string>> {
-    return waitFor("PRI, HS:sync and HS:async with both VIPs in place", seconds, async () => {
-        for (const via of NODES) {
-            const r = await roles(via);
-            const primary = NODES.find((n) => r[n] === "PRI");
-            const sync = NODES.find((n) => r[n] === "HS:sync");
-            if (Object.values(r).sort().join() === "HS:async,HS:sync,PRI"
-                && (await location(via, "vip-master")) === primary && (await location(via, "vip-slave")) === sync) {
-                return r;
-            }
-        }
-        return undefined;
+    return waitFor("PRI, HS:sync and HS:async with both VIPs in place", seconds, healthyRoles).catch(async (e) => {
+        // What the cluster looks like instead, for whoever reads the failure (e.g. in CI).
+        const views = await Promise.all(NODES.map((n) => onNode(n, "pgha-status; pcs status --full 2>&1 | tail -n 40").catch((err) => String(err))));
+        throw new Error(`${String(e)}\n${NODES.map((n, i) => `--- seen from ${n}:\n${views[i]}`).join("\n")}`);
     });
+}
+
+async function healthyRoles(): Promise<Record<string, string> | undefined> {
+    for (const via of NODES) {
+        const r = await roles(via);
+        const primary = NODES.find((n) => r[n] === "PRI");
+        const sync = NODES.find((n) => r[n] === "HS:sync");
+        if (Object.values(r).sort().join() === "HS:async,HS:sync,PRI"
+            && (await location(via, "vip-master")) === primary && (await location(via, "vip-slave")) === sync) {
+            return r;
+        }
+    }
+    return undefined;
 }
 
 /** Completion time (ms) of the last fencing of `target` seen from `via`, if any since `after`. */
