@@ -53,11 +53,18 @@ action=${1:-}
 case $action in
     start)
         pgha_load_cluster_conf
-        primary=$(pgha_node_with_status PRI "$(crm_node -n)" || true)
+        me=$(crm_node -n)
+        primary=$(pgha_node_with_status PRI "$me" || true)
+        if [[ -z $primary && -e $(pgha_lock_file) && $(pgha_controldata "Database cluster state") != "shut down"* ]]; then
+            # This node crashed or was fenced as the primary and booted while the cluster is still promoting
+            # its successor: wait for that (up to a third of the start's timeout) rather than refuse.
+            deadline=$((SECONDS + ${OCF_RESKEY_CRM_meta_timeout:-60000} / 3000))
+            until primary=$(pgha_node_with_status PRI "$me") || ((SECONDS >= deadline)); do sleep 0.5; done
+        fi
         if [[ -z $primary || $PGHA_AUTO_REJOIN == true ]]; then
             pgha_prepare_standby "$primary" >&2
-            if crm_attribute -N "$(crm_node -n)" -n "$REFUSAL_ATTRIBUTE" -l forever -G -q >/dev/null 2>&1; then
-                crm_attribute -N "$(crm_node -n)" -n "$REFUSAL_ATTRIBUTE" -l forever -D >/dev/null 2>&1 || true
+            if crm_attribute -N "$me" -n "$REFUSAL_ATTRIBUTE" -l forever -G -q >/dev/null 2>&1; then
+                crm_attribute -N "$me" -n "$REFUSAL_ATTRIBUTE" -l forever -D >/dev/null 2>&1 || true
             fi
         elif [[ -e $(pgha_lock_file) ]]; then
             pgha_log "pgha:autoRejoin is off: $(pgha_lock_file) stays; run pgha-rejoin-node on this node"

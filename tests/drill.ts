@@ -295,7 +295,7 @@ async function healthyRoles(): Promise<Record<string, string> | undefined> {
 
 /** Completion time (ms) of the last fencing of `target` seen from `via`, if any since `after`. */
 async function fencedAt(via: string, target: string, after: number): Promise<number | undefined> {
-    const history = await onNode(via, `stonith_admin --history ${target} --output-as=xml 2>/dev/null || true`);
+    const history = await onNode(via, `stonith_admin --history ${target} --verbose --output-as=xml 2>/dev/null || true`);
     const times = [...history.matchAll(/<fence_event\b[^>]*status="success"[^>]*completed="([^"]+)"/g)].map((m) => Date.parse(m[1]));
     const last = Math.max(...times, 0);
     return last > after - 1000 ? last : undefined;
