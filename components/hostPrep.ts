@@ -132,6 +132,7 @@ export function clusterConf(spec: ClusterSpec): string {
         ["PGHA_VIP_MASTER", spec.vipMaster],
         ["PGHA_VIP_SLAVE", spec.vipSlave],
         ["PGHA_AUTO_REJOIN", String(spec.pacemaker.autoRejoin)],
+        ["PGHA_FAILURE_TIMEOUT_SECONDS", String(spec.pacemaker.failureTimeoutSeconds)],
     ];
     return ["# Written by pgha (the node's tools step): changes here are overwritten.", ...values.map(([k, v]) => `${k}=${shellQuote(v)}`)].join("\n");
 }

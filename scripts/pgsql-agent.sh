@@ -11,7 +11,8 @@
 #                the action at once: Pacemaker then fences the node instead of waiting out the timeout.
 #   notify       the pre-notifications of a demote, stop or start are answered at once: the heartbeat agent
 #                (4.12, pgsql_notify) does nothing for them but start up, and two of them are on every
-#                failover's critical path.
+#                failover's critical path. Its permanent ban of a standby ahead of the node being promoted
+#                is turned into one that expires (below).
 # Everything else, and the start itself, is the heartbeat agent's.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -55,12 +56,6 @@ case $action in
         pgha_load_cluster_conf
         me=$(crm_node -n)
         primary=$(pgha_node_with_status PRI "$me" || true)
-        if [[ -z $primary && -e $(pgha_lock_file) && $(pgha_controldata "Database cluster state") != "shut down"* ]]; then
-            # This node crashed or was fenced as the primary and booted while the cluster is still promoting
-            # its successor: wait for that (up to a third of the start's timeout) rather than refuse.
-            deadline=$((SECONDS + ${OCF_RESKEY_CRM_meta_timeout:-60000} / 3000))
-            until primary=$(pgha_node_with_status PRI "$me") || ((SECONDS >= deadline)); do sleep 0.5; done
-        fi
         if [[ -z $primary || $PGHA_AUTO_REJOIN == true ]]; then
             pgha_prepare_standby "$primary" >&2
             if crm_attribute -N "$me" -n "$REFUSAL_ATTRIBUTE" -l forever -G -q >/dev/null 2>&1; then
@@ -71,9 +66,24 @@ case $action in
         fi
         ;;
     notify)
-        if [[ ${OCF_RESKEY_CRM_meta_notify_type:-} == pre && ${OCF_RESKEY_CRM_meta_notify_operation:-} != promote ]]; then
-            exit 0
+        [[ ${OCF_RESKEY_CRM_meta_notify_type:-} == pre ]] || exec "$heartbeat" "$@"
+        [[ ${OCF_RESKEY_CRM_meta_notify_operation:-} == promote ]] || exit 0
+        pgha_load_cluster_conf
+        rc=0
+        "$heartbeat" "$@" || rc=$?
+        # Before another node's promotion the heartbeat agent bans, for good, a standby that has replayed more
+        # WAL than that node. In sync mode that WAL was never acknowledged (commits wait for the sync standby,
+        # the node being promoted), so instead the ban lasts pgha:pgsqlFailureTimeoutSeconds: the node stops
+        # now and then starts again, rewound onto the new timeline by the start above.
+        rsc=${OCF_RESOURCE_INSTANCE%%:*}
+        me=$(crm_node -n)
+        if ((PGHA_FAILURE_TIMEOUT_SECONDS > 0)) && [[ $PGHA_AUTO_REJOIN == true ]] &&
+            cibadmin -Q --xpath "//rsc_location[@id='cli-ban-$rsc-on-$me'][@node]" >/dev/null 2>&1; then
+            crm_resource --clear -r "$rsc" -N "$me" -Q >/dev/null
+            crm_resource --ban -r "$rsc" -N "$me" --lifetime "PT${PGHA_FAILURE_TIMEOUT_SECONDS}S" -Q >/dev/null
+            pgha_log "ahead of the node being promoted: out for ${PGHA_FAILURE_TIMEOUT_SECONDS}s, then rewound and started as its standby"
         fi
+        exit "$rc"
         ;;
     stop | demote)
         pgha_load_cluster_conf

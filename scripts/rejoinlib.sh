@@ -162,7 +162,9 @@ pgha_set_aside_newer_timelines() {
 
 # Makes this node ready to start as a standby of PRIMARY ("" when no node is primary) under the rule above.
 # With DISCARD=--discard-newer-data a refused node is rewound anyway. Fails with the reason otherwise, a refusal
-# with "refused rejoin: " first (Pacemaker shortens an exit reason; pgha-status recognises the refusal by it).
+# with "refused rejoin: " first (Pacemaker shortens an exit reason; pgha-status recognises the refusal by it). With
+# no primary the start fails for now (the cluster may be promoting another node: the start is retried after
+# the failure timeout), or for good if the whole cluster stays without one, which pgha-status reports.
 pgha_prepare_standby() {
     local primary=$1 discard=${2:-} lock state
     lock=$(pgha_lock_file)
@@ -172,7 +174,7 @@ pgha_prepare_standby() {
         if [[ -e $lock ]]; then
             state=$(pgha_controldata "Database cluster state")
             [[ $state == "shut down" || $state == "shut down in recovery" ]] ||
-                pgha_die "refused rejoin: no node is the primary and $(crm_node -n 2>/dev/null || hostname)'s PostgreSQL did not shut down cleanly ($state): start it by hand once you know which node holds the newest data (pgha-status shows the timelines)"
+                pgha_die "no node is the primary and $(crm_node -n 2>/dev/null || hostname)'s PostgreSQL did not shut down cleanly ($state): start it by hand once you know which node holds the newest data (pgha-status shows the timelines)"
             rm -f "$lock"
             pgha_changed "removed $lock (clean shutdown, no other primary)"
         fi
