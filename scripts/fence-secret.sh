@@ -8,6 +8,6 @@ set -euo pipefail
 
 password=$(pgha_read_secret)
 pgha_dir "${PGHA_FENCE_PASSWORD_FILE%/*}" 0755 root:root
-printf '%s\n' "$password" | pgha_put_file "$PGHA_FENCE_PASSWORD_FILE" 0600 root:root
+pgha_put_file "$PGHA_FENCE_PASSWORD_FILE" 0600 root:root <<<"$password"
 unset password
 pgha_summary

@@ -49,7 +49,8 @@ pgha_install_packages() {
     pgha_changed "installed ${missing[*]}"
 }
 
-# Writes stdin to PATH when the content, mode or owner differ; reports a change only then.
+# Writes stdin to PATH when the content, mode or owner differ; reports a change only then. Feed it with a
+# redirection, never a pipe: in a pipeline it runs in a subshell and the change is not counted.
 pgha_put_file() {
     local path=$1 mode=$2 owner=$3 tmp
     tmp=$(mktemp "${path%/*}/.pgha.XXXXXX")

@@ -9,16 +9,16 @@ set -euo pipefail
 [[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
 
 pgha_dir "${PGHA_CLUSTER_CONF_PATH%/*}" 0755 root:root
-printf '%s\n' "$PGHA_CLUSTER_CONF" | pgha_put_file "$PGHA_CLUSTER_CONF_PATH" 0644 root:root
+pgha_put_file "$PGHA_CLUSTER_CONF_PATH" 0644 root:root <<<"$PGHA_CLUSTER_CONF"
 pgha_dir "$PGHA_LIBRARY_DIR" 0755 root:root
 read -r -a scripts <<<"$PGHA_SCRIPTS"
 for i in "${!scripts[@]}"; do
     content="PGHA_SCRIPT_$i"
-    printf '%s\n' "${!content}" | pgha_put_file "$PGHA_LIBRARY_DIR/${scripts[i]}" 0755 root:root
+    pgha_put_file "$PGHA_LIBRARY_DIR/${scripts[i]}" 0755 root:root <<<"${!content}"
 done
 for launcher in $PGHA_LAUNCHERS; do
     path=${launcher%%=*}
     pgha_dir "${path%/*}" 0755 root:root
-    printf '#!/bin/sh\n# Installed by pgha.\nexec %s/%s "$@"\n' "$PGHA_LIBRARY_DIR" "${launcher#*=}" | pgha_put_file "$path" 0755 root:root
+    pgha_put_file "$path" 0755 root:root < <(printf '#!/bin/sh\n# Installed by pgha.\nexec %s/%s "$@"\n' "$PGHA_LIBRARY_DIR" "${launcher#*=}")
 done
 pgha_summary

@@ -15,8 +15,7 @@ pgha_pgpass_line() {
 
 # The replication password in the postgres-only passfile named in the agent's primary_conninfo_opt.
 pgha_write_pgpass() {
-    pgha_pgpass_line "$PGHA_PG_PORT" "$PGHA_REPLICATION_USER" "$1" |
-        pgha_put_file "$PGHA_PGPASS_FILE" 0600 "postgres:$(id -gn postgres)"
+    pgha_put_file "$PGHA_PGPASS_FILE" 0600 "postgres:$(id -gn postgres)" < <(pgha_pgpass_line "$PGHA_PG_PORT" "$PGHA_REPLICATION_USER" "$1")
 }
 
 # Creates a postgres-only temporary passfile for USER and PASSWORD and prints its path (caller removes it).
@@ -34,12 +33,12 @@ pgha_temp_passfile() {
 pgha_pg_configure() {
     local conf=$PGHA_PGDATA/postgresql.conf group before=$PGHA_CHANGES pending
     group=$(id -gn postgres)
-    printf '%s\n' "$PGHA_PG_SETTINGS" | pgha_put_file "$PGHA_PGDATA/pgha.conf" 0600 "postgres:$group"
+    pgha_put_file "$PGHA_PGDATA/pgha.conf" 0600 "postgres:$group" <<<"$PGHA_PG_SETTINGS"
     if ! grep -qx "include = 'pgha.conf'" "$conf"; then
         printf "\n# Settings managed by pgha\ninclude = 'pgha.conf'\n" >>"$conf"
         pgha_changed "include pgha.conf from $conf"
     fi
-    printf '%s\n' "$PGHA_PG_HBA" | pgha_put_file "$PGHA_PGDATA/pg_hba.conf" 0600 "postgres:$group"
+    pgha_put_file "$PGHA_PGDATA/pg_hba.conf" 0600 "postgres:$group" <<<"$PGHA_PG_HBA"
     if ((PGHA_CHANGES > before)) && pgha_pg_running; then
         pgha_pg pg_ctl -D "$PGHA_PGDATA" reload >/dev/null
         pending=$(pgha_pg psql -X -p "$PGHA_PG_PORT" -d postgres -tAc "select string_agg(name, ', ') from pg_settings where pending_restart" 2>/dev/null || true)
