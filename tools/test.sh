@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command (README, CI): installs what the tests need, runs the jest suites (unit, mocks, real
-# pcs/crm_verify/crm_simulate, the real Pulumi engine), then, as root, the end-to-end test on the namespace
-# lab with the failover drills.
+# pcs/crm_verify/crm_simulate, the real Pulumi engine), then, as root, the end-to-end test on the lab
+# (systemd-nspawn machines, the real engine) with the failover drills.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools/setup.sh
