@@ -6,6 +6,7 @@
  */
 import { ClusterSpec } from "./config";
 import { AGENT_PG_CTL, FENCE_PASSWORD_FILE, PGPASS_FILE, PGSQL_TMPDIR } from "./nodePaths";
+import { restoreCommand } from "./pgConfig";
 import { shellQuote } from "./shell";
 
 export type PcsDialect = "0.9" | "0.10+";
@@ -113,6 +114,7 @@ export function pgsqlCommands(spec: ClusterSpec, dialect: PcsDialect): string[][
         `repuser=${pg.replicationUser}`,
         `rep_mode=${pm.repMode}`,
         `primary_conninfo_opt=${primaryConninfoOpt()}`,
+        `restore_command=${restoreCommand(spec)}`,
         ...op("start", pm.startTimeoutSeconds, "interval=0s"),
         ...op("stop", pm.stopTimeoutSeconds, "interval=0s"),
         ...op("promote", pm.promoteTimeoutSeconds, "interval=0s"),

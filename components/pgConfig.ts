@@ -13,6 +13,15 @@ function literal(value: string): string {
     return `'${value.replace(/'/g, "''")}'`;
 }
 
+/**
+ * Recovery and pg_rewind --restore-target-wal find the node's own older WAL in its archive (an old primary's
+ * segments from before the branch point may be recycled from pg_wal). Set in pgha.conf and given to the pgsql
+ * agent, whose recovery.conf is included after pgha.conf and would otherwise set it empty.
+ */
+export function restoreCommand(spec: ClusterSpec): string {
+    return `cp ${spec.postgresql.archiveDir}/%f %p`;
+}
+
 /** The managed settings: the runbook's, plus what streaming replication under the pgsql agent needs. */
 export function postgresqlSettings(spec: ClusterSpec): string {
     const pg = spec.postgresql;
@@ -27,9 +36,7 @@ export function postgresqlSettings(spec: ClusterSpec): string {
         ["archive_mode", "on"],
         // Never overwrite an archived segment: a second copy under the same name fails loudly instead.
         ["archive_command", literal(`test ! -f ${archive} && cp %p ${archive}`)],
-        // Recovery and pg_rewind --restore-target-wal find the node's own older WAL in its archive (an old
-        // primary's segments from before the branch point may be recycled from pg_wal).
-        ["restore_command", literal(`cp ${archive} %p`)],
+        ["restore_command", literal(restoreCommand(spec))],
         // Replication under the pgsql agent.
         ["wal_level", "replica"],
         ["hot_standby", "on"],

@@ -125,6 +125,10 @@ test("failover drills with fencing on: each fault on the primary ends with the s
         expect({ scenario: d.scenario, fenced: d.fenceSeconds !== undefined }).toEqual({ scenario: d.scenario, fenced: true });
     }
     expect(new Set([initial, ...drills.map((d) => d.newPrimary)]).size).toBe(NODES.length);
+    // Every old primary was rewound: none needed the fallback that copies the data afresh and sets the old aside.
+    for (const node of NODES) {
+        expect({ node, setAside: (await onNode(node, `ls -d ${spec.postgresql.pgdata}.pgha-* 2>/dev/null || true`)).trim() }).toEqual({ node, setAside: "" });
+    }
     expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
 });
 
@@ -251,12 +255,14 @@ describe("with fencing off (a switch for sites without a fence device)", () => {
             expect(refusal).toContain(newer);
             expect((await roles(third))[old]).toBe("PRI");
             const control = await newerControl();
+            const setAside = () => onNode(newer, `ls -d ${spec.postgresql.pgdata}.pgha-* 2>/dev/null || true`);
+            const setAsideBefore = await setAside();
             const status = await onNode(third, "pgha-status; echo exit=$?");
             expect(status).toMatch(new RegExp(`CRITICAL: needs a person:[\\s\\S]*refused rejoin of ${newer}: ${newer} (is on timeline|'s timeline).*Nothing was rewound`));
             expect(status).toMatch(/^exit=2$/m);
             await expect(onNode(newer, "pgha-rejoin-node --wait 20")).rejects.toThrow(/was promoted after|promoted in a way/);
             expect(await newerControl()).toBe(control);
-            expect((await onNode(newer, `ls -d ${spec.postgresql.pgdata}.pgha-* 2>/dev/null || true`)).trim()).toBe("");
+            expect(await setAside()).toBe(setAsideBefore);
         } finally {
             await onNode(third, "pcs constraint remove keep-old-primary");
         }
