@@ -231,14 +231,15 @@ type Key = keyof ConfigValues;
 /** Reports a problem at a key, or at a place inside its value, e.g. ["nodes", 2, "ip"]. */
 type Report = (path: readonly [Key, ...(string | number)[]], message: string) => void;
 
-/**
- * A rule that spans keys. It runs only when every key it reads is valid on its own, so that a mistake is
- * reported once, by the key's schema, and not again by each rule that reads the key.
- */
-function rule<K extends Key>(reads: readonly K[], check: (values: Pick<ConfigValues, K>, report: Report) => void): z.core.$ZodCheck<ConfigValues> {
-    return z.superRefine<ConfigValues>((values, ctx) => check(values, (path, message) => ctx.addIssue({ code: "custom", path: [...path], message })), {
-        when: (payload) => !payload.issues.some((issue) => (reads as readonly PropertyKey[]).includes(issue.path?.[0] ?? "")),
-    });
+/** A rule that spans keys: it reads `reads` and reports what is wrong in their combination. */
+interface Rule {
+    readonly reads: readonly Key[];
+    readonly check: (values: ConfigValues, report: Report) => void;
+}
+
+/** A rule whose check sees only the keys it reads. */
+function rule<K extends Key>(reads: readonly K[], check: (values: Pick<ConfigValues, K>, report: Report) => void): Rule {
+    return { reads, check };
 }
 
 /** The values that occur more than once. */
@@ -435,8 +436,7 @@ const bmcsOffVips = rule([...FENCING_KEYS, "nodes", "vipMaster", "vipSlave"], (v
     });
 });
 
-/** The whole configuration: every key on its own, then the rules that span keys. */
-const STACK_CONFIG = KEYS.check(
+const RULES: readonly Rule[] = [
     distinctNodes,
     nodesInSubnet,
     vipIsFree("vipMaster"),
@@ -452,7 +452,19 @@ const STACK_CONFIG = KEYS.check(
     vcenterFencing,
     ipmiFencing,
     bmcsOffVips,
-);
+];
+
+/**
+ * The whole configuration: every key on its own, then the rules. A rule runs only when every key it reads is
+ * valid on its own, so that a bad value is reported once, by its key, not again by each rule that reads it.
+ */
+const STACK_CONFIG = KEYS.superRefine((values, ctx) => {
+    const invalid = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+    const report: Report = (path, message) => ctx.addIssue({ code: "custom", path: [...path], message });
+    for (const { reads, check } of RULES.filter((r) => !r.reads.some((key) => invalid.has(key)))) {
+        check(values, report);
+    }
+}, { when: () => true }); // zod would skip the rules once any key has failed
 
 /** The BMC's IPMI port when a node does not set bmcPort. */
 const IPMI_PORT = 623;
