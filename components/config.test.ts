@@ -1,4 +1,5 @@
 import * as fc from "fast-check";
+import * as ipaddr from "ipaddr.js";
 import { ConfigError, parseConfig } from "./config";
 import { rawConfig } from "../tests/fixtures";
 
@@ -115,6 +116,78 @@ describe("addresses (property)", () => {
         fc.assert(fc.property(fc.integer({ min: 0, max: 255 }), fc.integer({ min: 0, max: 255 }), (third, last) => {
             fc.pre(third !== 24);
             expect(problems({ vipSlave: `192.168.${third}.${last}` }).some((p) => p.startsWith("pgha:vipSlave:"))).toBe(true);
+        }));
+    });
+});
+
+describe("address rules in any subnet (property)", () => {
+    /** The address `n` (0 to 2^32-1) as a dotted quad. */
+    const dotted = (n: number) => ipaddr.fromByteArray([24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256)).toString();
+
+    /** A subnet with room for the cluster: 3 nodes and 2 VIPs need 5 host addresses (/29). */
+    const subnets = fc.record({ prefixLength: fc.integer({ min: 8, max: 29 }), anyAddress: fc.integer({ min: 0, max: 2 ** 32 - 1 }) })
+        .map(({ prefixLength, anyAddress }) => {
+            const size = 2 ** (32 - prefixLength);
+            return { prefixLength, size, network: Math.floor(anyAddress / size) * size };
+        });
+    type Subnet = { prefixLength: number; size: number; network: number };
+
+    /** Problems of a cluster on existing hosts in `subnet`: nodes at its host addresses 1-3, vip-master 4, vip-slave 5. */
+    function cluster(subnet: Subnet, overrides: Record<string, unknown> = {}): string[] {
+        return problems({
+            hostMode: "existing",
+            fenceAgent: "fence_vmware_rest",
+            gateway: "",
+            dnsServers: [],
+            prefixLength: subnet.prefixLength,
+            nodes: [1, 2, 3].map((i) => ({ name: `pg${i}`, ip: dotted(subnet.network + i) })),
+            vipMaster: dotted(subnet.network + 4),
+            vipSlave: dotted(subnet.network + 5),
+            ...overrides,
+        });
+    }
+
+    test("the cluster as laid out is valid in every subnet", () => {
+        fc.assert(fc.property(subnets, (subnet) => expect(cluster(subnet)).toEqual([])));
+    });
+
+    test("a VIP is refused as outside the nodes' subnet exactly when ipaddr.js puts it outside", () => {
+        const near = subnets.chain((subnet) => fc.tuple(fc.constant(subnet), fc.integer({ min: -subnet.size, max: 2 * subnet.size - 1 })));
+        fc.assert(fc.property(near, ([subnet, offset]) => {
+            fc.pre(subnet.network + offset >= 0 && subnet.network + offset < 2 ** 32);
+            const vip = dotted(subnet.network + offset);
+            const inSubnet = ipaddr.IPv4.parse(vip).match(ipaddr.IPv4.parseCIDR(`${dotted(subnet.network)}/${subnet.prefixLength}`));
+            const refused = cluster(subnet, { vipSlave: vip }).some((p) => p.startsWith(`pgha:vipSlave: VIP ${vip} is outside the nodes' subnet`));
+            expect(refused).toBe(!inSubnet);
+        }));
+    });
+
+    test("the network and broadcast addresses are refused for a node or a VIP; any other free host address is taken", () => {
+        const placements = subnets.chain((subnet) => fc.tuple(
+            fc.constant(subnet),
+            fc.integer({ min: 0, max: subnet.size - 1 }).filter((offset) => offset === 0 || offset > 5),
+            fc.constantFrom("nodes", "vipMaster", "vipSlave"),
+        ));
+        fc.assert(fc.property(placements, ([subnet, offset, key]) => {
+            const address = dotted(subnet.network + offset);
+            const overrides = key === "nodes"
+                ? { nodes: [1, 2].map((i) => ({ name: `pg${i}`, ip: dotted(subnet.network + i) })).concat({ name: "pg3", ip: address }) }
+                : { [key]: address };
+            const reserved = offset === 0 || offset === subnet.size - 1;
+            expect(cluster(subnet, overrides)).toEqual(reserved ? [expect.stringMatching(new RegExp(`^pgha:${key}: .*${address.replace(/\./g, "\\.")} is the network or broadcast address`))] : []);
+        }));
+    });
+
+    test("node addresses and VIPs must all differ: each clash is refused, and nothing else", () => {
+        fc.assert(fc.property(subnets, fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 5, maxLength: 5 }), (subnet, hosts) => {
+            const [ip1, ip2, ip3, vipMaster, vipSlave] = hosts.map((host) => dotted(subnet.network + host));
+            const nodeIps = [ip1, ip2, ip3];
+            const found = cluster(subnet, { nodes: nodeIps.map((ip, i) => ({ name: `pg${i + 1}`, ip })), vipMaster, vipSlave });
+            expect(found.some((p) => p.startsWith("pgha:nodes: duplicate node ip"))).toBe(new Set(nodeIps).size < 3);
+            expect(found.some((p) => p.startsWith("pgha:vipMaster: VIP") && p.includes("is node"))).toBe(nodeIps.includes(vipMaster));
+            expect(found.some((p) => p.startsWith("pgha:vipSlave: VIP") && p.includes("is node"))).toBe(nodeIps.includes(vipSlave));
+            expect(found.some((p) => p.startsWith("pgha:vipSlave: equals pgha:vipMaster"))).toBe(vipMaster === vipSlave);
+            expect(found.length === 0).toBe(new Set(hosts).size === 5);
         }));
     });
 });

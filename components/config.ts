@@ -1,15 +1,27 @@
 /**
- * Parses and validates the stack configuration into a typed {@link ClusterSpec}, in one place, before any
- * resource exists. Every problem is reported with the key that holds it and how to fix it.
+ * Validates the stack configuration into a typed {@link ClusterSpec}, in one place, before any resource exists:
+ * every key with its own schema (components/configKeys.ts), then the rules that span keys (below). Every
+ * problem is reported at once, with the key that holds it and how to fix it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { CONFIG_KEYS, ConfigKey } from "./configKeys";
-import { inNetwork, isIpv4, isNetworkOrBroadcast, netmaskOf, networkOf, parseCidr } from "./ipv4";
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
+import { CONFIG_KEY_SCHEMAS, CONFIG_KEYS, ConfigKey } from "./configKeys";
 
-export type HostMode = "vsphere" | "existing";
-export type SelinuxMode = "enforcing" | "permissive" | "disabled";
-export type PostgresqlInstall = "source" | "package";
-export type RepMode = "sync" | "async";
+/** The keys' schemas, plus the vsphere provider's server: fence_vmware_rest's default vCenter. */
+const KEYS = z.object({ ...CONFIG_KEY_SCHEMAS, vsphereServer: z.string().optional() });
+
+/**
+ * Every key's value, each valid on its own, defaults applied; inferred from the schemas, so the spec below is
+ * built from the declaration as it is (a key renamed or retyped there fails to compile here).
+ */
+export type ConfigValues = z.output<typeof KEYS>;
+
+export type HostMode = ConfigValues["hostMode"];
+export type SelinuxMode = ConfigValues["selinux"];
+export type PostgresqlInstall = ConfigValues["postgresqlInstall"];
+export type RepMode = ConfigValues["repMode"];
+export type FenceAgent = Exclude<ConfigValues["fenceAgent"], "">;
 
 export interface NodeSpec {
     /** Hostname and Pacemaker node name. */
@@ -85,8 +97,6 @@ export interface PacemakerSpec {
     readonly dcDeadtimeSeconds: number;
 }
 
-export type FenceAgent = "fence_vmware_rest" | "fence_ipmilan";
-
 export type FencingSpec =
     | { readonly enabled: false }
     | {
@@ -156,15 +166,6 @@ export class ConfigError extends pulumi.RunError {
     }
 }
 
-const NAME = /^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/;
-const SHA256 = /^[0-9a-f]{64}$/;
-const ROLE = /^[a-z_][a-z0-9_]{0,62}$/;
-const NIC = /^[a-zA-Z0-9_.:-]{1,15}$/;
-const HOSTNAME = /^(?=.{1,253}$)[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?(\.[a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$/;
-/** IPMI user names: at most 16 bytes; no spaces or characters that would need quoting in the CIB. */
-const BMC_USER = /^[A-Za-z0-9_.@-]{1,16}$/;
-const NODE_FIELDS = ["name", "ip", "vmName", "bmcAddress", "bmcPort", "bmcUser"];
-
 /** Marks a secret key whose value the stack holds in plain text. */
 const PLAINTEXT_SECRET = Symbol("plaintext secret");
 
@@ -176,7 +177,7 @@ function isSecretInStack(fullKey: string): boolean {
     return runtimeConfig.isConfigSecret ? runtimeConfig.isConfigSecret(fullKey) : true;
 }
 
-/** Reads every declared key from a Pulumi config bag, applying the table's defaults. */
+/** Reads every declared key from a Pulumi config bag; unset keys are left to their schema's default. */
 export function readRawConfig(config: pulumi.Config): RawConfig {
     const raw: Record<string, unknown> = {};
     for (const key of CONFIG_KEYS) {
@@ -196,13 +197,13 @@ function readKey(config: pulumi.Config, key: ConfigKey): unknown {
     }
     switch (key.type) {
         case "string":
-            return config.get(key.name) ?? key.default;
+            return config.get(key.name);
         case "integer":
-            return config.getNumber(key.name) ?? key.default;
+            return config.getNumber(key.name);
         case "boolean":
-            return config.getBoolean(key.name) ?? key.default;
+            return config.getBoolean(key.name);
         case "array":
-            return config.getObject<unknown>(key.name) ?? key.default;
+            return config.getObject<unknown>(key.name);
     }
 }
 
@@ -211,409 +212,372 @@ function readKey(config: pulumi.Config, key: ConfigKey): unknown {
  * `pgha:` key and the fix.
  */
 export function parseConfig(raw: RawConfig): ClusterSpec {
-    const problems: string[] = [];
-    const fail = (key: string, message: string) => problems.push(`pgha:${key}: ${message}`);
-
-    const str = (key: string): string => {
-        const value = raw[key] ?? configDefault(key);
-        if (typeof value !== "string") {
-            fail(key, `expected a string, got ${JSON.stringify(value)}`);
-            return "";
-        }
-        return value.trim();
-    };
-    const int = (key: string, min: number, max: number): number => {
-        const value = raw[key] ?? configDefault(key);
-        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-            fail(key, `expected an integer from ${min} to ${max}, got ${JSON.stringify(value)}`);
-            return min;
-        }
-        return value;
-    };
-    const bool = (key: string): boolean => {
-        const value = raw[key] ?? configDefault(key);
-        if (typeof value !== "boolean") {
-            fail(key, `expected true or false, got ${JSON.stringify(value)}`);
-            return false;
-        }
-        return value;
-    };
-    const oneOf = <T extends string>(key: string, allowed: readonly T[]): T => {
-        const value = str(key);
-        if (!(allowed as readonly string[]).includes(value)) {
-            fail(key, `unknown value ${JSON.stringify(value)}; use one of ${allowed.join(", ")}`);
-            return allowed[0];
-        }
-        return value as T;
-    };
-    const absolutePath = (key: string): string => {
-        const value = str(key);
-        if (!value.startsWith("/") || value.split("/").includes("..") || /\s/.test(value)) {
-            fail(key, `${JSON.stringify(value)} is not an absolute path; give a path starting with / without spaces or ..`);
-        }
-        return value.replace(/\/+$/, "") || "/";
-    };
-    const stringList = (key: string): string[] => {
-        const value = raw[key] ?? configDefault(key);
-        if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
-            fail(key, `expected a list of strings, got ${JSON.stringify(value)}`);
-            return [];
-        }
-        return value as string[];
-    };
-    const secret = (key: string): pulumi.Output<string> | undefined => {
-        const value = raw[key];
-        if (value === undefined || value === null) {
-            return undefined;
-        }
-        if (!pulumi.Output.isInstance(value)) {
-            fail(key, `is stored in plain text; set it as a secret: pulumi config set --secret pgha:${key} ...`);
-            return undefined;
-        }
-        return value as pulumi.Output<string>;
-    };
-
-    const hostMode = oneOf<HostMode>("hostMode", ["vsphere", "existing"]);
-    const prefixLength = int("prefixLength", 8, 30);
-    const nodes = parseNodes(raw.nodes, fail);
-    const subnet = nodes.length > 0 && isIpv4(nodes[0].ip) ? networkOf(nodes[0].ip, prefixLength) : undefined;
-
-    const hostAddress = (key: string, value: string, what: string) => {
-        if (!isIpv4(value)) {
-            fail(key, `${what} ${JSON.stringify(value)} is not an IPv4 address`);
-            return;
-        }
-        if (subnet && !inNetwork(value, subnet)) {
-            fail(key, `${what} ${value} is outside the nodes' subnet ${subnet}; use an address in ${subnet} or fix pgha:prefixLength`);
-        } else if (isNetworkOrBroadcast(value, prefixLength)) {
-            fail(key, `${what} ${value} is the network or broadcast address of ${subnet}; use a host address`);
-        }
-    };
-    nodes.forEach((node, i) => hostAddress("nodes", node.ip, `nodes[${i}].ip`));
-
-    const vipMaster = str("vipMaster");
-    const vipSlave = str("vipSlave");
-    for (const [key, vip] of [["vipMaster", vipMaster], ["vipSlave", vipSlave]] as const) {
-        if (vip === "") {
-            fail(key, `required: set the ${key === "vipMaster" ? "read-write" : "read-only"} virtual IP with pulumi config set pgha:${key} <ip>`);
-            continue;
-        }
-        hostAddress(key, vip, "VIP");
-        const clash = nodes.find((n) => n.ip === vip);
-        if (clash) {
-            fail(key, `VIP ${vip} is node ${clash.name}'s address; choose a free address for the VIP`);
-        }
+    const parsed = STACK_CONFIG.safeParse(raw);
+    if (!parsed.success) {
+        throw new ConfigError(parsed.error.issues.map(problemText));
     }
-    if (vipMaster !== "" && vipMaster === vipSlave) {
-        fail("vipSlave", `equals pgha:vipMaster (${vipMaster}); the two VIPs need different addresses`);
-    }
-
-    const gateway = str("gateway");
-    if (gateway !== "") {
-        hostAddress("gateway", gateway, "gateway");
-    }
-    const dnsServers = stringList("dnsServers");
-    dnsServers.filter((d) => !isIpv4(d)).forEach((d) => fail("dnsServers", `${JSON.stringify(d)} is not an IPv4 address`));
-
-    const nic = str("nic");
-    if (!NIC.test(nic)) {
-        fail("nic", `${JSON.stringify(nic)} is not an interface name (e.g. ens33, eth0)`);
-    }
-    const clusterName = str("clusterName");
-    if (!/^[A-Za-z0-9_-]{1,32}$/.test(clusterName)) {
-        fail("clusterName", `${JSON.stringify(clusterName)}: use 1-32 letters, digits, - or _`);
-    }
-    const domain = str("domain");
-
-    const sshUser = str("sshUser");
-    if (!/^[a-z_][a-z0-9_-]{0,31}$/.test(sshUser)) {
-        fail("sshUser", `${JSON.stringify(sshUser)} is not a user name`);
-    }
-    const sshPort = int("sshPort", 1, 65535);
-    const sshPrivateKey = secret("sshPrivateKey");
-    if (raw.sshPrivateKey === undefined) {
-        fail("sshPrivateKey", "required: pulumi config set --secret pgha:sshPrivateKey < ~/.ssh/id_ed25519");
-    }
-
-    const vm = { cpus: int("vmCpus", 1, 128), memoryMiB: int("vmMemoryMiB", 512, 1048576), diskGiB: int("vmDiskGiB", 10, 65536) };
-    let vsphere: VsphereSpec | undefined;
-    if (hostMode === "vsphere") {
-        const required = (key: string) => {
-            const value = str(key);
-            if (value === "") {
-                fail(key, "required in vsphere mode (pgha:hostMode vsphere); set it to the vCenter object's name");
-            }
-            return value;
-        };
-        const computeCluster = str("vsphereComputeCluster");
-        const resourcePool = str("vsphereResourcePool");
-        if (computeCluster === "" && resourcePool === "") {
-            fail("vsphereComputeCluster", "set pgha:vsphereComputeCluster or pgha:vsphereResourcePool (vsphere mode)");
-        }
-        if (gateway === "") {
-            fail("gateway", "required in vsphere mode: the default gateway for the cloned VMs");
-        }
-        vsphere = {
-            datacenter: required("vsphereDatacenter"),
-            computeCluster: computeCluster || undefined,
-            resourcePool: resourcePool || undefined,
-            datastore: required("vsphereDatastore"),
-            network: required("vsphereNetwork"),
-            folder: str("vsphereFolder") || undefined,
-            template: required("vsphereTemplate"),
-        };
-    }
-
-    const allowUnverifiedDownloads = bool("allowUnverifiedDownloads");
-    const checksum = (key: string, needed: boolean): string | undefined => {
-        const value = str(key).toLowerCase();
-        if (value === "") {
-            if (needed && !allowUnverifiedDownloads) {
-                fail(key, "missing: set the tarball's sha256 (64 hex digits), or set pgha:allowUnverifiedDownloads true to build unverified");
-            }
-            return undefined;
-        }
-        if (!SHA256.test(value)) {
-            fail(key, `${JSON.stringify(value)} is not a sha256 (64 hex digits)`);
-        }
-        return value;
-    };
-    const url = (key: string): string => {
-        const value = str(key);
-        if (!/^(https?|ftp):\/\/[^\s'"]+$/.test(value)) {
-            fail(key, `${JSON.stringify(value)} is not an http(s) or ftp URL`);
-        }
-        return value;
-    };
-
-    const install = oneOf<PostgresqlInstall>("postgresqlInstall", ["source", "package"]);
-    const version = str("postgresqlVersion");
-    const versionPattern = install === "source" ? /^[0-9]{2}\.[0-9]+$/ : /^[0-9]{2}$/;
-    if (!versionPattern.test(version)) {
-        fail("postgresqlVersion", install === "source"
-            ? `${JSON.stringify(version)}: a source build needs a full version such as 14.6`
-            : `${JSON.stringify(version)}: a package install needs the major version such as 15`);
-    }
-    const prefix = absolutePath("postgresqlPrefix");
-    const pgdata = absolutePath("pgdata");
-    const archiveDir = absolutePath("archiveDir");
-    if (pgdata === archiveDir || archiveDir.startsWith(`${pgdata}/`)) {
-        fail("archiveDir", `must not be inside pgha:pgdata (${pgdata}): pg_basebackup and pg_rewind would copy it`);
-    }
-    const replicationUser = str("replicationUser");
-    if (!ROLE.test(replicationUser) || replicationUser === "postgres") {
-        fail("replicationUser", `${JSON.stringify(replicationUser)}: use a lower-case role name other than postgres`);
-    }
-    const allowedClientCidrs = stringList("allowedClientCidrs");
-    allowedClientCidrs.filter((c) => !parseCidr(c)).forEach((c) => fail("allowedClientCidrs", `${JSON.stringify(c)} is not a CIDR such as 10.0.0.0/8`));
-    const postgresql: PostgresqlSpec = {
-        install,
-        version,
-        major: version.split(".")[0],
-        prefix,
-        bindir: `${prefix}/bin`,
-        pgdata,
-        archiveDir,
-        port: int("postgresqlPort", 1, 65535),
-        sourceUrl: install === "source" ? url("postgresqlSourceUrl") : str("postgresqlSourceUrl"),
-        sourceSha256: checksum("postgresqlSourceSha256", install === "source"),
-        buildDocs: bool("postgresqlBuildDocs"),
-        uid: int("postgresUid", 1, 65534),
-        gid: int("postgresGid", 1, 65534),
-        walKeepSizeMb: int("walKeepSizeMb", 0, 1048576),
-        walSenderTimeoutSeconds: int("walSenderTimeoutSeconds", 1, 3600),
-        replicationUser,
-        allowedClientCidrs: allowedClientCidrs.length > 0 ? allowedClientCidrs : subnet ? [subnet] : [],
-    };
-
-    const raVersion = str("resourceAgentsVersion");
-    if (!/^[0-9]+\.[0-9]+\.[0-9]+$/.test(raVersion)) {
-        fail("resourceAgentsVersion", `${JSON.stringify(raVersion)} is not a version such as 4.12.0`);
-    }
-    const resourceAgents: ResourceAgentsSpec = {
-        version: raVersion,
-        url: url("resourceAgentsUrl"),
-        sha256: checksum("resourceAgentsSha256", true),
-    };
-
-    const yumBaseUrl = url("yumBaseUrl").replace(/\/+$/, "");
-    const epelBaseUrl = url("epelBaseUrl").replace(/\/+$/, "");
-
-    const pacemaker: PacemakerSpec = {
-        repMode: oneOf<RepMode>("repMode", ["sync", "async"]),
-        monitorIntervalSeconds: int("pgsqlMonitorIntervalSeconds", 1, 3600),
-        promotedMonitorIntervalSeconds: int("pgsqlPromotedMonitorIntervalSeconds", 1, 3600),
-        monitorTimeoutSeconds: int("pgsqlMonitorTimeoutSeconds", 5, 3600),
-        startTimeoutSeconds: int("pgsqlStartTimeoutSeconds", 10, 86400),
-        stopTimeoutSeconds: int("pgsqlStopTimeoutSeconds", 10, 86400),
-        promoteTimeoutSeconds: int("pgsqlPromoteTimeoutSeconds", 10, 86400),
-        demoteTimeoutSeconds: int("pgsqlDemoteTimeoutSeconds", 10, 86400),
-        notifyTimeoutSeconds: int("pgsqlNotifyTimeoutSeconds", 10, 86400),
-        vipMonitorIntervalSeconds: int("vipMonitorIntervalSeconds", 1, 3600),
-        failureTimeoutSeconds: int("pgsqlFailureTimeoutSeconds", 0, 86400),
-        autoRejoin: bool("autoRejoin"),
-        corosyncTokenMs: int("corosyncTokenMs", 0, 300000),
-        dcDeadtimeSeconds: int("dcDeadtimeSeconds", 1, 3600),
-    };
-    if (pacemaker.corosyncTokenMs > 0 && pacemaker.corosyncTokenMs < 300) {
-        fail("corosyncTokenMs", `${pacemaker.corosyncTokenMs} ms is too short to tell a busy node from a dead one; use 300 or more (1000 is the default), or 0 for pcs's default`);
-    }
-    if (pacemaker.monitorIntervalSeconds === pacemaker.promotedMonitorIntervalSeconds) {
-        fail("pgsqlPromotedMonitorIntervalSeconds", "must differ from pgha:pgsqlMonitorIntervalSeconds (Pacemaker needs distinct intervals per role)");
-    }
-
-    const fencePassword = secret("fencePassword");
-    let fencing: FencingSpec = { enabled: false };
-    if (bool("fencingEnabled")) {
-        const agent = oneOf<FenceAgent | "">("fenceAgent", ["", "fence_vmware_rest", "fence_ipmilan"]) || (hostMode === "vsphere" ? "fence_vmware_rest" : "fence_ipmilan");
-        const user = str("fenceUser");
-        const raceDelaySeconds = int("fenceRaceDelaySeconds", 0, 300);
-        if (!fencePassword && raw.fencePassword === undefined) {
-            fail("fencePassword", "required when fencing is on: pulumi config set --secret pgha:fencePassword ...");
-        }
-        if (agent === "fence_vmware_rest") {
-            const vcenterAddress = str("fenceVcenterAddress") || (typeof raw.vsphereServer === "string" ? raw.vsphereServer : "");
-            if (vcenterAddress === "") {
-                fail("fenceVcenterAddress", "required when fencing is on: the vCenter address (or set vsphere:vsphereServer); or set pgha:fencingEnabled false (unsafe)");
-            }
-            if (user === "") {
-                fail("fenceUser", "required when fencing is on: a vCenter user allowed to power the cluster's VMs; or set pgha:fencingEnabled false (unsafe)");
-            }
-            fencing = { enabled: true, agent, vcenterAddress, user, sslInsecure: bool("fenceSslInsecure"), raceDelaySeconds };
-        } else {
-            checkBmcs(nodes, [vipMaster, vipSlave], user, fail);
-            fencing = { enabled: true, agent, user, powerWaitSeconds: int("fencePowerWaitSeconds", 0, 60), raceDelaySeconds };
-        }
-    }
-
-    const passwords = {
-        haclusterPassword: secret("haclusterPassword"),
-        postgresPassword: secret("postgresPassword"),
-        replicationPassword: secret("replicationPassword"),
-    };
-    const os = { firewall: bool("firewall"), selinux: oneOf<SelinuxMode>("selinux", ["enforcing", "permissive", "disabled"]), yumBaseUrl, epelBaseUrl };
-
-    if (problems.length > 0) {
-        throw new ConfigError(problems);
-    }
-    return {
-        hostMode,
-        clusterName,
-        nodes,
-        vipMaster,
-        vipSlave,
-        network: {
-            prefixLength,
-            netmask: netmaskOf(prefixLength),
-            subnet: subnet as string,
-            gateway: gateway || undefined,
-            dnsServers,
-            domain,
-            nic,
-        },
-        ssh: { user: sshUser, port: sshPort },
-        vm,
-        protect: bool("protect"),
-        vsphere,
-        os,
-        postgresql,
-        resourceAgents,
-        allowUnverifiedDownloads,
-        pacemaker,
-        fencing,
-        secrets: {
-            sshPrivateKey: sshPrivateKey as pulumi.Output<string>,
-            ...passwords,
-            fencePassword,
-        },
-    };
+    return clusterSpec(parsed.data);
 }
 
-function configDefault(key: string): unknown {
-    return CONFIG_KEYS.find((k) => k.name === key)?.default;
+/** `pgha:<key>: <message>`, the message led by its place inside the key's value, e.g. `pgha:nodes: nodes[2].ip ...`. */
+function problemText(issue: z.core.$ZodIssue): string {
+    const [key, ...inside] = issue.path;
+    const place = inside.map((step) => (typeof step === "number" ? `[${step}]` : `.${String(step)}`)).join("");
+    return `pgha:${String(key)}: ${place ? `${String(key)}${place} ` : ""}${issue.message}`;
 }
 
-function parseNodes(value: unknown, fail: (key: string, message: string) => void): NodeSpec[] {
-    if (value === undefined) {
-        fail("nodes", "required: a list of at least 2 {name, ip} entries, e.g. [{\"name\":\"pgtest1\",\"ip\":\"192.168.24.11\"}, ...]");
-        return [];
+type Key = keyof ConfigValues;
+
+/** Reports a problem at a key, or at a place inside its value, e.g. ["nodes", 2, "ip"]. */
+type Report = (path: readonly [Key, ...(string | number)[]], message: string) => void;
+
+/** A rule that spans keys: it reads `reads` and reports what is wrong in their combination. */
+interface Rule {
+    readonly reads: readonly Key[];
+    readonly check: (values: ConfigValues, report: Report) => void;
+}
+
+/** A rule whose check sees only the keys it reads. */
+function rule<K extends Key>(reads: readonly K[], check: (values: Pick<ConfigValues, K>, report: Report) => void): Rule {
+    return { reads, check };
+}
+
+/** The values that occur more than once. */
+function duplicates(values: readonly string[]): string[] {
+    return [...new Set(values.filter((value, i) => values.indexOf(value) !== i))];
+}
+
+/** The nodes' subnet as CIDR: the first node's network at pgha:prefixLength, e.g. 192.168.24.0/24. */
+function nodesSubnet({ nodes, prefixLength }: Pick<ConfigValues, "nodes" | "prefixLength">): string {
+    return `${ipaddr.IPv4.networkAddressFromCIDR(`${nodes[0].ip}/${prefixLength}`).toString()}/${prefixLength}`;
+}
+
+/** Why `address` cannot be a host of `subnet`, if it cannot: it lies outside, or is the network or broadcast address. */
+function hostAddressProblem(address: string, subnet: string): string | undefined {
+    if (!ipaddr.IPv4.parse(address).match(ipaddr.IPv4.parseCIDR(subnet))) {
+        return `${address} is outside the nodes' subnet ${subnet}; use an address in ${subnet} or fix pgha:prefixLength`;
     }
-    if (!Array.isArray(value)) {
-        fail("nodes", `expected a list of {name, ip}, got ${JSON.stringify(value)}`);
-        return [];
+    const reserved = [ipaddr.IPv4.networkAddressFromCIDR(subnet), ipaddr.IPv4.broadcastAddressFromCIDR(subnet)];
+    if (reserved.some((r) => r.toString() === address)) {
+        return `${address} is the network or broadcast address of ${subnet}; use a host address`;
     }
-    if (value.length < 2) {
-        fail("nodes", `has ${value.length} node(s); a cluster needs at least 2 (3 recommended, so that quorum survives one failure)`);
+    return undefined;
+}
+
+const distinctNodes = rule(["nodes"], ({ nodes }, report) => {
+    for (const name of duplicates(nodes.map((node) => node.name))) {
+        report(["nodes"], `duplicate node name ${name}; every node needs its own name`);
     }
-    const nodes: NodeSpec[] = [];
-    value.forEach((entry, i) => {
-        const node = entry as { name?: unknown; ip?: unknown; vmName?: unknown; bmcAddress?: unknown; bmcPort?: unknown; bmcUser?: unknown };
-        if (typeof node !== "object" || node === null || typeof node.name !== "string" || typeof node.ip !== "string") {
-            fail("nodes", `nodes[${i}] must be {name, ip} with string values, got ${JSON.stringify(entry)}`);
-            return;
+    for (const ip of duplicates(nodes.map((node) => node.ip))) {
+        report(["nodes"], `duplicate node ip ${ip}; every node needs its own address`);
+    }
+});
+
+/** The nodes share one subnet, the first node's. */
+const nodesInSubnet = rule(["nodes", "prefixLength"], (values, report) => {
+    const subnet = nodesSubnet(values);
+    values.nodes.forEach((node, i) => {
+        const problem = hostAddressProblem(node.ip, subnet);
+        if (problem) {
+            report(["nodes", i, "ip"], problem);
         }
-        const unknown = Object.keys(node).filter((k) => !NODE_FIELDS.includes(k));
-        if (unknown.length > 0) {
-            fail("nodes", `nodes[${i}] (${node.name}) has unknown field(s) ${unknown.join(", ")}; a node takes ${NODE_FIELDS.join(", ")}`);
-        }
-        if (!NAME.test(node.name)) {
-            fail("nodes", `nodes[${i}].name ${JSON.stringify(node.name)} is not a valid hostname (lower-case letters, digits, -)`);
-        }
-        if (node.vmName !== undefined && (typeof node.vmName !== "string" || node.vmName === "" || /[;:]/.test(node.vmName))) {
-            fail("nodes", `nodes[${i}].vmName must be a non-empty VM name without ; or :`);
-        }
-        let bmc: BmcSpec | undefined;
-        if (node.bmcAddress !== undefined) {
-            if (typeof node.bmcAddress !== "string" || !(isIpv4(node.bmcAddress) || HOSTNAME.test(node.bmcAddress))) {
-                fail("nodes", `nodes[${i}].bmcAddress ${JSON.stringify(node.bmcAddress)} is not an IPv4 address or host name`);
-            }
-            // Pulumi hands numbers in objects over as numbers; accept their string form too.
-            const port = node.bmcPort === undefined ? 623 : Number(node.bmcPort);
-            if (!Number.isInteger(port) || port < 1 || port > 65535) {
-                fail("nodes", `nodes[${i}].bmcPort ${JSON.stringify(node.bmcPort)} is not a port (1-65535)`);
-            }
-            if (node.bmcUser !== undefined && (typeof node.bmcUser !== "string" || !BMC_USER.test(node.bmcUser))) {
-                fail("nodes", `nodes[${i}].bmcUser ${JSON.stringify(node.bmcUser)} is not a BMC user name (1-16 characters, no spaces)`);
-            }
-            bmc = { address: String(node.bmcAddress), port, user: typeof node.bmcUser === "string" ? node.bmcUser : undefined };
-        } else if (node.bmcPort !== undefined || node.bmcUser !== undefined) {
-            fail("nodes", `nodes[${i}] (${node.name}) has bmcPort or bmcUser but no bmcAddress`);
-        }
-        nodes.push({ name: node.name, ip: node.ip, vmName: typeof node.vmName === "string" && node.vmName !== "" ? node.vmName : node.name, bmc });
     });
-    const duplicates = (values: string[]) => values.filter((v, i) => values.indexOf(v) !== i);
-    for (const name of new Set(duplicates(nodes.map((n) => n.name)))) {
-        fail("nodes", `duplicate node name ${name}; every node needs its own name`);
-    }
-    for (const ip of new Set(duplicates(nodes.map((n) => n.ip)))) {
-        fail("nodes", `duplicate node ip ${ip}; every node needs its own address`);
-    }
-    return nodes;
+});
+
+/** A VIP moves between the nodes on their interface: a free host address of their subnet. */
+function vipIsFree(key: "vipMaster" | "vipSlave") {
+    return rule([key, "nodes", "prefixLength"], (values, report) => {
+        const vip = values[key];
+        const problem = hostAddressProblem(vip, nodesSubnet(values));
+        if (problem) {
+            report([key], `VIP ${problem}`);
+        }
+        const node = values.nodes.find((n) => n.ip === vip);
+        if (node) {
+            report([key], `VIP ${vip} is node ${node.name}'s address; choose a free address for the VIP`);
+        }
+    });
 }
+
+const distinctVips = rule(["vipMaster", "vipSlave"], ({ vipMaster, vipSlave }, report) => {
+    if (vipMaster === vipSlave) {
+        report(["vipSlave"], `equals pgha:vipMaster (${vipMaster}); the two VIPs need different addresses`);
+    }
+});
+
+const gatewayInSubnet = rule(["gateway", "nodes", "prefixLength"], ({ gateway, ...values }, report) => {
+    const problem = gateway === "" ? undefined : hostAddressProblem(gateway, nodesSubnet(values));
+    if (problem) {
+        report(["gateway"], `gateway ${problem}`);
+    }
+});
+
+const VSPHERE_OBJECTS = ["vsphereDatacenter", "vsphereDatastore", "vsphereNetwork", "vsphereTemplate"] as const;
+
+/** vsphere mode clones the VMs: it needs where to put them and the gateway to give them. */
+const vspherePlacement = rule(["hostMode", ...VSPHERE_OBJECTS, "vsphereComputeCluster", "vsphereResourcePool", "gateway"], (values, report) => {
+    if (values.hostMode !== "vsphere") {
+        return;
+    }
+    for (const key of VSPHERE_OBJECTS.filter((k) => values[k] === "")) {
+        report([key], "required in vsphere mode (pgha:hostMode vsphere); set it to the vCenter object's name");
+    }
+    if (values.vsphereComputeCluster === "" && values.vsphereResourcePool === "") {
+        report(["vsphereComputeCluster"], "set pgha:vsphereComputeCluster or pgha:vsphereResourcePool (vsphere mode)");
+    }
+    if (values.gateway === "") {
+        report(["gateway"], "required in vsphere mode: the default gateway for the cloned VMs");
+    }
+});
+
+/** Tarballs are verified unless pgha:allowUnverifiedDownloads opts out; package installs download no PostgreSQL. */
+const checksumsSet = rule(["allowUnverifiedDownloads", "postgresqlInstall", "postgresqlSourceSha256", "resourceAgentsSha256"], (values, report) => {
+    if (values.allowUnverifiedDownloads) {
+        return;
+    }
+    const needed = values.postgresqlInstall === "source" ? (["postgresqlSourceSha256", "resourceAgentsSha256"] as const) : (["resourceAgentsSha256"] as const);
+    for (const key of needed.filter((k) => values[k] === "")) {
+        report([key], "missing: set the tarball's sha256 (64 hex digits), or set pgha:allowUnverifiedDownloads true to build unverified");
+    }
+});
+
+const versionFitsInstall = rule(["postgresqlInstall", "postgresqlVersion"], ({ postgresqlInstall, postgresqlVersion }, report) => {
+    const version = JSON.stringify(postgresqlVersion);
+    if (postgresqlInstall === "source" && !/^[0-9]{2}\.[0-9]+$/.test(postgresqlVersion)) {
+        report(["postgresqlVersion"], `${version}: a source build needs a full version such as 14.6`);
+    }
+    if (postgresqlInstall === "package" && !/^[0-9]{2}$/.test(postgresqlVersion)) {
+        report(["postgresqlVersion"], `${version}: a package install needs the major version such as 15`);
+    }
+});
+
+const archiveOutsidePgdata = rule(["pgdata", "archiveDir"], ({ pgdata, archiveDir }, report) => {
+    if (archiveDir === pgdata || archiveDir.startsWith(`${pgdata}/`)) {
+        report(["archiveDir"], `must not be inside pgha:pgdata (${pgdata}): pg_basebackup and pg_rewind would copy it`);
+    }
+});
+
+const distinctMonitorIntervals = rule(["pgsqlMonitorIntervalSeconds", "pgsqlPromotedMonitorIntervalSeconds"], (values, report) => {
+    if (values.pgsqlMonitorIntervalSeconds === values.pgsqlPromotedMonitorIntervalSeconds) {
+        report(["pgsqlPromotedMonitorIntervalSeconds"], "must differ from pgha:pgsqlMonitorIntervalSeconds (Pacemaker needs distinct intervals per role)");
+    }
+});
+
+const FENCING_KEYS = ["fencingEnabled", "fenceAgent", "hostMode"] as const;
+
+/** The fence agent in use: pgha:fenceAgent, else the one that fits the hosts; undefined with fencing off. */
+function fenceAgent(values: Pick<ConfigValues, (typeof FENCING_KEYS)[number]>): FenceAgent | undefined {
+    if (!values.fencingEnabled) {
+        return undefined;
+    }
+    return values.fenceAgent || (values.hostMode === "vsphere" ? "fence_vmware_rest" : "fence_ipmilan");
+}
+
+/** fence_vmware_rest's vCenter: pgha:fenceVcenterAddress, else the vsphere provider's server. */
+function vcenterAddress(values: Pick<ConfigValues, "fenceVcenterAddress" | "vsphereServer">): string {
+    return values.fenceVcenterAddress || values.vsphereServer || "";
+}
+
+const fencePasswordSet = rule(["fencingEnabled", "fencePassword"], ({ fencingEnabled, fencePassword }, report) => {
+    if (fencingEnabled && fencePassword === undefined) {
+        report(["fencePassword"], "required when fencing is on: pulumi config set --secret pgha:fencePassword ...");
+    }
+});
+
+/** fence_vmware_rest has vCenter power the nodes' VMs, as a user allowed to. */
+const vcenterFencing = rule([...FENCING_KEYS, "fenceVcenterAddress", "vsphereServer", "fenceUser"], (values, report) => {
+    if (fenceAgent(values) !== "fence_vmware_rest") {
+        return;
+    }
+    if (vcenterAddress(values) === "") {
+        report(["fenceVcenterAddress"], "required when fencing is on: the vCenter address (or set vsphere:vsphereServer); or set pgha:fencingEnabled false (unsafe)");
+    }
+    if (values.fenceUser === "") {
+        report(["fenceUser"], "required when fencing is on: a vCenter user allowed to power the cluster's VMs; or set pgha:fencingEnabled false (unsafe)");
+    }
+});
 
 /**
- * fence_ipmilan needs every node's BMC, on an address of its own (a BMC on a node or VIP address would be
+ * fence_ipmilan needs every node's BMC, on an address of its own (a BMC on a node's address would be
  * unreachable exactly when the node has failed), and a user for each.
  */
-function checkBmcs(nodes: readonly NodeSpec[], vips: readonly string[], defaultUser: string, fail: (key: string, message: string) => void): void {
-    nodes.forEach((node, i) => {
-        if (!node.bmc) {
-            fail("nodes", `nodes[${i}] (${node.name}) has no bmcAddress: fence_ipmilan needs every node's BMC; set it, or pgha:fenceAgent, or pgha:fencingEnabled false (unsafe)`);
+const ipmiFencing = rule([...FENCING_KEYS, "nodes", "fenceUser"], (values, report) => {
+    if (fenceAgent(values) !== "fence_ipmilan") {
+        return;
+    }
+    const nodes = values.nodes.map(nodeSpec);
+    nodes.forEach(({ name, bmc }, i) => {
+        if (!bmc) {
+            report(["nodes", i], `(${name}) has no bmcAddress: fence_ipmilan needs every node's BMC; set it, or pgha:fenceAgent, or pgha:fencingEnabled false (unsafe)`);
             return;
         }
-        const clash = nodes.find((n) => n.ip === node.bmc?.address);
-        if (clash) {
-            fail("nodes", `nodes[${i}].bmcAddress ${node.bmc.address} is node ${clash.name}'s address; a BMC needs its own address, reachable when the node is down`);
+        const owner = nodes.find((n) => n.ip === bmc.address);
+        if (owner) {
+            report(["nodes", i, "bmcAddress"], `${bmc.address} is node ${owner.name}'s address; a BMC needs its own address, reachable when the node is down`);
         }
-        if (vips.includes(node.bmc.address)) {
-            fail("nodes", `nodes[${i}].bmcAddress ${node.bmc.address} is a VIP; give the BMC its own address`);
-        }
-        if (!node.bmc.user && defaultUser === "") {
-            fail("fenceUser", `required for fence_ipmilan: the BMC user (or nodes[${i}].bmcUser for ${node.name})`);
+        if (!bmc.user && values.fenceUser === "") {
+            report(["fenceUser"], `required for fence_ipmilan: the BMC user (or nodes[${i}].bmcUser for ${name})`);
         }
     });
-    const endpoints = nodes.filter((n) => n.bmc).map((n) => `${n.bmc?.address}:${n.bmc?.port}`);
-    for (const dup of new Set(endpoints.filter((e, i) => endpoints.indexOf(e) !== i))) {
-        fail("nodes", `two nodes have the same BMC ${dup}; every node needs its own`);
+    for (const endpoint of duplicates(nodes.flatMap(({ bmc }) => (bmc ? [`${bmc.address}:${bmc.port}`] : [])))) {
+        report(["nodes"], `two nodes have the same BMC ${endpoint}; every node needs its own`);
+    }
+});
+
+/** A BMC on a VIP's address would be whichever node holds the VIP. */
+const bmcsOffVips = rule([...FENCING_KEYS, "nodes", "vipMaster", "vipSlave"], (values, report) => {
+    if (fenceAgent(values) !== "fence_ipmilan") {
+        return;
+    }
+    values.nodes.forEach(({ bmcAddress }, i) => {
+        if (bmcAddress === values.vipMaster || bmcAddress === values.vipSlave) {
+            report(["nodes", i, "bmcAddress"], `${bmcAddress} is a VIP; give the BMC its own address`);
+        }
+    });
+});
+
+const RULES: readonly Rule[] = [
+    distinctNodes,
+    nodesInSubnet,
+    vipIsFree("vipMaster"),
+    vipIsFree("vipSlave"),
+    distinctVips,
+    gatewayInSubnet,
+    vspherePlacement,
+    checksumsSet,
+    versionFitsInstall,
+    archiveOutsidePgdata,
+    distinctMonitorIntervals,
+    fencePasswordSet,
+    vcenterFencing,
+    ipmiFencing,
+    bmcsOffVips,
+];
+
+/**
+ * The whole configuration: every key on its own, then the rules. A rule runs only when every key it reads is
+ * valid on its own, so that a bad value is reported once, by its key, not again by each rule that reads it.
+ */
+const STACK_CONFIG = KEYS.superRefine((values, ctx) => {
+    const invalid = new Set(ctx.issues.map((issue) => issue.path?.[0]));
+    const report: Report = (path, message) => ctx.addIssue({ code: "custom", path: [...path], message });
+    for (const { reads, check } of RULES.filter((r) => !r.reads.some((key) => invalid.has(key)))) {
+        check(values, report);
+    }
+}, { when: () => true }); // zod would skip the rules once any key has failed
+
+/** The BMC's IPMI port when a node does not set bmcPort. */
+const IPMI_PORT = 623;
+
+function nodeSpec(node: ConfigValues["nodes"][number]): NodeSpec {
+    return {
+        name: node.name,
+        ip: node.ip,
+        vmName: node.vmName ?? node.name,
+        bmc: node.bmcAddress === undefined ? undefined : { address: node.bmcAddress, port: node.bmcPort ?? IPMI_PORT, user: node.bmcUser },
+    };
+}
+
+function clusterSpec(values: ConfigValues): ClusterSpec {
+    const subnet = nodesSubnet(values);
+    return {
+        hostMode: values.hostMode,
+        clusterName: values.clusterName,
+        nodes: values.nodes.map(nodeSpec),
+        vipMaster: values.vipMaster,
+        vipSlave: values.vipSlave,
+        network: {
+            prefixLength: values.prefixLength,
+            netmask: ipaddr.IPv4.subnetMaskFromPrefixLength(values.prefixLength).toString(),
+            subnet,
+            gateway: values.gateway || undefined,
+            dnsServers: values.dnsServers,
+            domain: values.domain,
+            nic: values.nic,
+        },
+        ssh: { user: values.sshUser, port: values.sshPort },
+        vm: { cpus: values.vmCpus, memoryMiB: values.vmMemoryMiB, diskGiB: values.vmDiskGiB },
+        protect: values.protect,
+        vsphere: values.hostMode === "vsphere" ? vsphereSpec(values) : undefined,
+        os: { firewall: values.firewall, selinux: values.selinux, yumBaseUrl: values.yumBaseUrl, epelBaseUrl: values.epelBaseUrl },
+        postgresql: postgresqlSpec(values, subnet),
+        resourceAgents: { version: values.resourceAgentsVersion, url: values.resourceAgentsUrl, sha256: values.resourceAgentsSha256 || undefined },
+        allowUnverifiedDownloads: values.allowUnverifiedDownloads,
+        pacemaker: pacemakerSpec(values),
+        fencing: fencingSpec(values),
+        secrets: {
+            sshPrivateKey: values.sshPrivateKey,
+            haclusterPassword: values.haclusterPassword,
+            postgresPassword: values.postgresPassword,
+            replicationPassword: values.replicationPassword,
+            fencePassword: values.fencePassword,
+        },
+    };
+}
+
+function vsphereSpec(values: ConfigValues): VsphereSpec {
+    return {
+        datacenter: values.vsphereDatacenter,
+        computeCluster: values.vsphereComputeCluster || undefined,
+        resourcePool: values.vsphereResourcePool || undefined,
+        datastore: values.vsphereDatastore,
+        network: values.vsphereNetwork,
+        folder: values.vsphereFolder || undefined,
+        template: values.vsphereTemplate,
+    };
+}
+
+/** `subnet`: the nodes', which may connect when pgha:allowedClientCidrs lists none. */
+function postgresqlSpec(values: ConfigValues, subnet: string): PostgresqlSpec {
+    return {
+        install: values.postgresqlInstall,
+        version: values.postgresqlVersion,
+        major: values.postgresqlVersion.split(".")[0],
+        prefix: values.postgresqlPrefix,
+        bindir: `${values.postgresqlPrefix}/bin`,
+        pgdata: values.pgdata,
+        archiveDir: values.archiveDir,
+        port: values.postgresqlPort,
+        sourceUrl: values.postgresqlSourceUrl,
+        sourceSha256: values.postgresqlSourceSha256 || undefined,
+        buildDocs: values.postgresqlBuildDocs,
+        uid: values.postgresUid,
+        gid: values.postgresGid,
+        walKeepSizeMb: values.walKeepSizeMb,
+        walSenderTimeoutSeconds: values.walSenderTimeoutSeconds,
+        replicationUser: values.replicationUser,
+        allowedClientCidrs: values.allowedClientCidrs.length > 0 ? values.allowedClientCidrs : [subnet],
+    };
+}
+
+function pacemakerSpec(values: ConfigValues): PacemakerSpec {
+    return {
+        repMode: values.repMode,
+        monitorIntervalSeconds: values.pgsqlMonitorIntervalSeconds,
+        promotedMonitorIntervalSeconds: values.pgsqlPromotedMonitorIntervalSeconds,
+        monitorTimeoutSeconds: values.pgsqlMonitorTimeoutSeconds,
+        startTimeoutSeconds: values.pgsqlStartTimeoutSeconds,
+        stopTimeoutSeconds: values.pgsqlStopTimeoutSeconds,
+        promoteTimeoutSeconds: values.pgsqlPromoteTimeoutSeconds,
+        demoteTimeoutSeconds: values.pgsqlDemoteTimeoutSeconds,
+        notifyTimeoutSeconds: values.pgsqlNotifyTimeoutSeconds,
+        vipMonitorIntervalSeconds: values.vipMonitorIntervalSeconds,
+        failureTimeoutSeconds: values.pgsqlFailureTimeoutSeconds,
+        autoRejoin: values.autoRejoin,
+        corosyncTokenMs: values.corosyncTokenMs,
+        dcDeadtimeSeconds: values.dcDeadtimeSeconds,
+    };
+}
+
+function fencingSpec(values: ConfigValues): FencingSpec {
+    const agent = fenceAgent(values);
+    const raceDelaySeconds = values.fenceRaceDelaySeconds;
+    switch (agent) {
+        case undefined:
+            return { enabled: false };
+        case "fence_vmware_rest":
+            return { enabled: true, agent, vcenterAddress: vcenterAddress(values), user: values.fenceUser, sslInsecure: values.fenceSslInsecure, raceDelaySeconds };
+        case "fence_ipmilan":
+            return { enabled: true, agent, user: values.fenceUser, powerWaitSeconds: values.fencePowerWaitSeconds, raceDelaySeconds };
     }
 }

@@ -1,114 +1,259 @@
 /**
- * The project's configuration keys: one table that the program reads from, that Pulumi.yaml declares
- * (tests keep the two equal) and that the README documents. Keys live in the `pgha:` namespace.
+ * The project's configuration keys, each declared once, in the `pgha:` namespace: its zod schema holds the type,
+ * constraints and default, its metadata the description and whether it is a secret. components/config.ts
+ * validates the stack configuration with these schemas and the rules that span keys; Pulumi.yaml's `config:`
+ * block and the README's key table are generated from them (npm run docs:config, tools/docs-config.ts).
+ *
+ * Messages name what was wrong and the fix; config.ts prefixes them with the key and, inside a list or an
+ * object, the place (`pgha:nodes: nodes[2].ip ...`). They read the key from the issue's path, so these schemas
+ * are meant to be parsed as properties of one object.
  */
+import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
+import { z } from "zod";
 
-export type ConfigKeyType = "string" | "integer" | "boolean" | "array";
+/** A refused value as messages quote it. */
+function shown(value: unknown): string {
+    return JSON.stringify(value);
+}
 
-export interface ConfigKey {
-    /** Key name without the `pgha:` namespace. */
-    readonly name: string;
-    readonly type: ConfigKeyType;
+/** The key a problem belongs to. */
+function keyOf(issue: z.core.$ZodRawIssue): string {
+    return String(issue.path?.[0]);
+}
+
+/** Text; surrounding spaces, easily left in a stack file, are dropped. */
+function text() {
+    return z.string({ error: (issue) => `expected a string, got ${shown(issue.input)}` }).trim();
+}
+
+/** Text that matches `pattern`; `refusal` says what is wrong with a value, given as quoted. */
+function matching(pattern: RegExp, refusal: (value: string) => string) {
+    return text().regex(pattern, { error: (issue) => refusal(shown(issue.input)) });
+}
+
+function integer(min: number, max: number, refusal = (value: string) => `expected an integer from ${min} to ${max}, got ${value}`) {
+    const error = (issue: z.core.$ZodRawIssue) => refusal(shown(issue.input));
+    return z.int({ error }).min(min, { error }).max(max, { error });
+}
+
+function flag() {
+    return z.boolean({ error: (issue) => `expected true or false, got ${shown(issue.input)}` });
+}
+
+function oneOf<const T extends readonly [string, ...string[]]>(values: T) {
+    return text().pipe(z.enum(values, { error: (issue) => `unknown value ${shown(issue.input)}; use one of ${values.join(", ")}` }));
+}
+
+function stringList(item: z.ZodString) {
+    return z.array(item, { error: (issue) => `expected a list of strings, got ${shown(issue.input)}` });
+}
+
+/** An absolute path without spaces or `..` (scripts use it as given), without trailing slashes. */
+function absolutePath() {
+    return text()
+        .refine((path) => path.startsWith("/") && !path.split("/").includes("..") && !/\s/.test(path), {
+            error: (issue) => `${shown(issue.input)} is not an absolute path; give a path starting with / without spaces or ..`,
+        })
+        .overwrite((path) => path.replace(/\/+$/, "") || "/");
+}
+
+/** A download URL; no spaces or quotes, as scripts fetch it. */
+function url() {
+    return matching(/^(https?|ftp):\/\/[^\s'"]+$/, (value) => `${value} is not an http(s) or ftp URL`);
+}
+
+/** A repository's base URL, which paths are appended to: without trailing slashes. */
+function baseUrl() {
+    return url().overwrite((base) => base.replace(/\/+$/, ""));
+}
+
+/** A tarball's SHA-256 in lower case; empty: not set (config.ts says when one is needed). */
+function sha256() {
+    return text().toLowerCase().regex(/^([0-9a-f]{64})?$/, { error: (issue) => `${shown(issue.input)} is not a sha256 (64 hex digits)` });
+}
+
+/**
+ * An IPv4 address as a dotted quad (ipaddr.js alone also takes forms such as 10.1 that belong in no config);
+ * `label` names it in messages where the key does not, e.g. "VIP"; `orEmpty`: "" means not set.
+ */
+function ipv4(label = "", { orEmpty = false } = {}) {
+    return text().refine((address) => (orEmpty && address === "") || ipaddr.IPv4.isValidFourPartDecimal(address), {
+        error: (issue) => `${label}${label ? " " : ""}${shown(issue.input)} is not an IPv4 address`,
+    });
+}
+
+function cidr() {
+    return text().refine((range) => ipaddr.IPv4.isValidCIDRFourPartDecimal(range), { error: (issue) => `${shown(issue.input)} is not a CIDR such as 10.0.0.0/8` });
+}
+
+/**
+ * A secret, set with `pulumi config set --secret`: the engine keeps a string and hands the program an Output,
+ * which the docs declare as a string; a value stored in plain text is refused.
+ */
+function secret() {
+    return z.custom<pulumi.Output<string>>((value) => pulumi.Output.isInstance(value), {
+        error: (issue) => `is stored in plain text; set it as a secret: pulumi config set --secret pgha:${keyOf(issue)} ...`,
+    }).meta({ type: "string", secret: true });
+}
+
+/**
+ * A secret that the program generates when it is not set. Pulumi.yaml declares it plain with the default ""
+ * (the engine refuses a default on secret keys); readRawConfig takes "" as not set.
+ */
+function optionalSecret() {
+    return secret().optional().meta({ default: "" });
+}
+
+/** A key without a default: absent or empty, it is refused with `required: ` and how to set it. */
+function required<T extends z.ZodType>(schema: T, howToSet: (key: string) => string) {
+    return z.custom((value) => value !== undefined && value !== "", { error: (issue) => `required: ${howToSet(keyOf(issue))}`, abort: true }).pipe(schema);
+}
+
+function vip(role: string) {
+    return required(ipv4("VIP"), (key) => `set the ${role} virtual IP with pulumi config set pgha:${key} <ip>`);
+}
+
+const NODE_FIELDS = {
+    name: matching(/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/, (value) => `${value} is not a valid hostname (lower-case letters, digits, -)`),
+    ip: ipv4(),
+    vmName: matching(/^[^;:]+$/, () => "must be a non-empty VM name without ; or :").optional(),
+    // A dotted quad is a host name too.
+    bmcAddress: text().pipe(z.hostname({ error: (issue) => `${shown(issue.input)} is not an IPv4 address or host name` })).optional(),
+    // Pulumi hands numbers in objects over as numbers; accept their string form too.
+    bmcPort: z.preprocess(
+        (port) => (typeof port === "string" && /^[0-9]+$/.test(port) ? Number(port) : port),
+        integer(1, 65535, (value) => `${value} is not a port (1-65535)`),
+    ).optional(),
+    // IPMI user names: at most 16 bytes; no spaces or characters that would need quoting in the CIB.
+    bmcUser: matching(/^[A-Za-z0-9_.@-]{1,16}$/, (value) => `${value} is not a BMC user name (1-16 characters, no spaces)`).optional(),
+};
+
+const NODE = z.strictObject(NODE_FIELDS, {
+    error: (issue) => issue.code === "unrecognized_keys"
+        ? `(${(issue.input as { name: string }).name}) has unknown field(s) ${issue.keys.join(", ")}; a node takes ${Object.keys(NODE_FIELDS).join(", ")}`
+        : undefined,
+}).refine((node) => node.bmcAddress !== undefined || (node.bmcPort === undefined && node.bmcUser === undefined), {
+    error: (issue) => `(${(issue.input as { name: string }).name}) has bmcPort or bmcUser but no bmcAddress`,
+});
+
+/** Checked before the fields, so that an entry that is no node at all gets one message, not one per field. */
+const NODE_ENTRY = z.looseObject({ name: z.string(), ip: z.string() });
+
+function nodeList() {
+    const entry = z.custom((value) => NODE_ENTRY.safeParse(value).success, {
+        error: (issue) => `must be {name, ip} with string values, got ${shown(issue.input)}`,
+    }).pipe(NODE);
+    return z.array(entry, { error: (issue) => `expected a list of {name, ip}, got ${shown(issue.input)}` })
+        // Not .min(2): zod runs length checks on anything with a length, a string too.
+        .refine((nodes) => nodes.length >= 2, {
+            error: (issue) => `has ${(issue.input as unknown[]).length} node(s); a cluster needs at least 2 (3 recommended, so that quorum survives one failure)`,
+        });
+}
+
+/** Every key's schema, in the order Pulumi.yaml and the README list them. */
+export const CONFIG_KEY_SCHEMAS = {
+    // Topology
+    hostMode: oneOf(["vsphere", "existing"]).default("vsphere").describe("How hosts come to exist: `vsphere` clones a VM per node from a template; `existing` adopts hosts already running at the node IPs (no VM is created)."),
+    nodes: required(nodeList(), () => "a list of at least 2 {name, ip} entries, e.g. [{\"name\":\"pgtest1\",\"ip\":\"192.168.24.11\"}, ...]").describe("Cluster nodes, a list of `{name, ip}`. Names become hostnames and Pacemaker node names; the first node is the initial primary. At least 2, 3 recommended. Optional per node: `vmName` (the VM's name in vCenter, for fence_vmware_rest; default: the node name); `bmcAddress`, `bmcPort` (default 623) and `bmcUser` (default: pgha:fenceUser), the node's BMC for fence_ipmilan."),
+    vipMaster: vip("read-write").describe("Read-write virtual IP (vip-master); follows the primary. Must be in the nodes' subnet."),
+    vipSlave: vip("read-only").describe("Read-only virtual IP (vip-slave); follows the sync standby, falls back to the primary. Must be in the nodes' subnet."),
+    prefixLength: integer(8, 30).default(24).describe("Prefix length of the nodes' subnet (24 = 255.255.255.0); node IPs and VIPs must share it."),
+    gateway: ipv4("gateway", { orEmpty: true }).default("").describe("Default gateway given to cloned VMs (required in vsphere mode)."),
+    dnsServers: stringList(ipv4()).default([]).describe("DNS servers given to cloned VMs."),
+    domain: text().default("localdomain").describe("DNS domain given to cloned VMs."),
+    nic: matching(/^[a-zA-Z0-9_.:-]{1,15}$/, (value) => `${value} is not an interface name (e.g. ens33, eth0)`).default("ens33").describe("Network interface on the nodes that carries the node IP and the VIPs."),
+    clusterName: matching(/^[A-Za-z0-9_-]{1,32}$/, (value) => `${value}: use 1-32 letters, digits, - or _`).default("pgcluster").describe("Pacemaker/Corosync cluster name."),
+    // SSH
+    sshUser: matching(/^[a-z_][a-z0-9_-]{0,31}$/, (value) => `${value} is not a user name`).default("root").describe("User for the SSH connections of every provisioning step; must be root or have password-less sudo as root."),
+    sshPort: integer(1, 65535).default(22).describe("SSH port of the nodes."),
+    sshPrivateKey: required(secret(), (key) => `pulumi config set --secret pgha:${key} < ~/.ssh/id_ed25519`).describe("Private key (PEM/OpenSSH text) for SSH to the nodes. Required. Set with `pulumi config set --secret pgha:sshPrivateKey < key`."),
+    // VM sizing and vSphere placement
+    vmCpus: integer(1, 128).default(2).describe("vCPUs per VM (vsphere mode)."),
+    vmMemoryMiB: integer(512, 1048576).default(2048).describe("Memory per VM in MiB (vsphere mode)."),
+    vmDiskGiB: integer(10, 65536).default(60).describe("System disk size per VM in GiB (vsphere mode); not smaller than the template's disk."),
+    vsphereDatacenter: text().default("").describe("vSphere datacenter (required in vsphere mode)."),
+    vsphereComputeCluster: text().default("").describe("vSphere compute cluster whose root resource pool receives the VMs; set this or vsphereResourcePool."),
+    vsphereResourcePool: text().default("").describe("vSphere resource pool path for the VMs (e.g. `cluster1/Resources/db`); overrides vsphereComputeCluster."),
+    vsphereDatastore: text().default("").describe("Datastore for the VMs' disks (required in vsphere mode)."),
+    vsphereNetwork: text().default("").describe("Port group the VMs' NIC connects to (required in vsphere mode)."),
+    vsphereFolder: text().default("").describe("VM folder, relative to the datacenter's vm folder; empty: the datacenter's root VM folder."),
+    protect: flag().default(true).describe("Protect the cluster's VMs (vsphere mode) so that `pulumi destroy` or a change that would replace a VM is refused; set false (and `pulumi up`) before destroying a cluster on purpose. On existing hosts `pulumi destroy` stops the cluster and removes its configuration but never touches PGDATA, the WAL archive or the packages."),
+    vsphereTemplate: text().default("").describe("CentOS 7.9 template to clone (open-vm-tools and perl installed for guest customization); required in vsphere mode."),
+    // Operating system
+    firewall: flag().default(true).describe("Keep firewalld on and open exactly the cluster's ports (pcsd 2224/tcp, corosync 5404-5406/udp, pacemaker remote 3121/tcp, dlm 21064/tcp, PostgreSQL port); false stops and disables firewalld as the runbook did."),
+    selinux: oneOf(["enforcing", "permissive", "disabled"]).default("permissive").describe("SELinux mode on EL hosts: `enforcing`, `permissive` or `disabled` (the runbook's choice). Permissive by default because no policy is shipped for a source build under /postgresql; a change of mode to or from disabled needs a reboot."),
+    yumBaseUrl: baseUrl().default("https://vault.centos.org/7.9.2009").describe("Base URL of the CentOS 7.9 repositories (os, updates, extras); CentOS 7 is end of life, so the vault or an internal mirror of it."),
+    epelBaseUrl: baseUrl().default("https://archives.fedoraproject.org/pub/archive/epel/7").describe("Base URL of the EPEL 7 archive or mirror (EL hosts; used only for build dependencies the base repos lack)."),
+    // PostgreSQL
+    postgresqlInstall: oneOf(["source", "package"]).default("source").describe("`source`: build PostgreSQL from the source tarball into postgresqlPrefix (the runbook); `package`: install the distribution's packages (Debian: postgresql-<major>; EL: PGDG postgresql<major>-server, repository configured beforehand)."),
+    postgresqlVersion: text().default("14.6").describe("PostgreSQL version: full version for source builds (14.6); the major version (15) for package installs."),
+    postgresqlPrefix: absolutePath().default("/postgresql/pg14").describe("Absolute install prefix; binaries are in <prefix>/bin. For package installs the package's prefix, e.g. /usr/lib/postgresql/15 on Debian."),
+    pgdata: absolutePath().default("/postgresql/pgdata").describe("Absolute path of the data directory (PGDATA)."),
+    archiveDir: absolutePath().default("/postgresql/arch").describe("Absolute path of the local WAL archive directory (archive_command copies there and never overwrites)."),
+    postgresqlPort: integer(1, 65535).default(5432).describe("PostgreSQL port on the nodes and the VIPs."),
+    postgresqlSourceUrl: url().default("https://ftp.postgresql.org/pub/source/v14.6/postgresql-14.6.tar.bz2").describe("URL of the PostgreSQL source tarball (source installs)."),
+    postgresqlSourceSha256: sha256().default("").describe("SHA-256 of the PostgreSQL source tarball (64 hex digits); required for source installs unless allowUnverifiedDownloads is true."),
+    postgresqlBuildDocs: flag().default(true).describe("true: `make world` / `install-world` as the runbook (needs docbook tools); false: core and contrib only."),
+    postgresUid: integer(1, 65534).default(666).describe("uid of the postgres user created on every node (the runbook's 666); the same on every node so data directories move between nodes."),
+    postgresGid: integer(1, 65534).default(666).describe("gid of the postgres group."),
+    walKeepSizeMb: integer(0, 1048576).default(10240).describe("wal_keep_size in MB (the runbook's 10240)."),
+    replicationUser: matching(/^(?!postgres$)[a-z_][a-z0-9_]{0,62}$/, (value) => `${value}: use a lower-case role name other than postgres`).default("replicator").describe("Replication role created with REPLICATION LOGIN; its password comes from replicationPassword."),
+    allowedClientCidrs: stringList(cidr()).default([]).describe("CIDRs allowed to connect to PostgreSQL (scram-sha-256) besides the nodes; empty: the nodes' subnet."),
+    // Resource agents
+    resourceAgentsVersion: matching(/^[0-9]+\.[0-9]+\.[0-9]+$/, (value) => `${value} is not a version such as 4.12.0`).default("4.12.0").describe("resource-agents version built from source on EL hosts (the distribution's agents on EL7 do not support PostgreSQL 12+). Debian 12 hosts use the distribution's package (4.12.0)."),
+    resourceAgentsUrl: url().default("https://github.com/ClusterLabs/resource-agents/archive/refs/tags/v4.12.0.tar.gz").describe("URL of the resource-agents source tarball; it must unpack to resource-agents-<version>/."),
+    resourceAgentsSha256: sha256().default("").describe("SHA-256 of the resource-agents tarball; required unless allowUnverifiedDownloads is true."),
+    allowUnverifiedDownloads: flag().default(false).describe("Opt-out: build from tarballs whose sha256 is not configured. Not for production."),
+    // Passwords (generated with random.RandomPassword when not set)
+    haclusterPassword: optionalSecret().describe("Password of the hacluster user (pcsd authentication). Optional: generated when not set, exported as a secret output."),
+    postgresPassword: optionalSecret().describe("Password of the postgres superuser. Optional: generated when not set, exported as a secret output."),
+    replicationPassword: optionalSecret().describe("Password of the replication role. Optional: generated when not set, exported as a secret output."),
+    // Pacemaker resources
+    repMode: oneOf(["sync", "async"]).default("sync").describe("pgsql agent rep_mode: `sync` (one synchronous standby, no acknowledged commit lost on failover) or `async`."),
+    pgsqlMonitorIntervalSeconds: integer(1, 3600).default(3).describe("Monitor interval of unpromoted pgsql instances. 3 s instead of the runbook's 11 s: the agent elects a primary after 3 monitors of every standby (xlog_check_count), so this sets how long a cluster start or a full restart takes to accept writes; each monitor costs a few psql and crm_attribute calls."),
+    pgsqlPromotedMonitorIntervalSeconds: integer(1, 3600).default(1).describe("Monitor interval of the promoted pgsql instance. 1 s instead of the runbook's 10 s: it bounds how long a dead or stopped primary goes unnoticed (half of it on average) and how long commits wait when the sync standby dies (the primary's monitor hands the sync role to the other standby); a monitor costs about a tenth of a CPU second."),
+    pgsqlMonitorTimeoutSeconds: integer(5, 3600).default(10).describe("Timeout of pgsql monitor operations. 10 s instead of the runbook's 30 s: a hung primary (one that accepts no connection) is found after this long, then fenced within seconds (ocf:pgha:pgsql fails its stop at once); it must stay above what a monitor takes on a loaded node."),
+    pgsqlStartTimeoutSeconds: integer(10, 86400).default(120).describe("Timeout of pgsql start."),
+    pgsqlStopTimeoutSeconds: integer(10, 86400).default(120).describe("Timeout of pgsql stop."),
+    pgsqlPromoteTimeoutSeconds: integer(10, 86400).default(120).describe("Timeout of pgsql promote."),
+    pgsqlDemoteTimeoutSeconds: integer(10, 86400).default(120).describe("Timeout of pgsql demote."),
+    pgsqlNotifyTimeoutSeconds: integer(10, 86400).default(90).describe("Timeout of pgsql notify."),
+    corosyncTokenMs: integer(0, 300000).refine((ms) => !(ms > 0 && ms < 300), { error: (issue) => `${shown(issue.input)} ms is too short to tell a busy node from a dead one; use 300 or more (1000 is the default), or 0 for pcs's default` }).default(1000).describe("Corosync's token timeout in ms: how long a node may be silent before the others declare it lost (then consensus, 1.2 times this, before the new membership), set with token_coefficient 0 (no increase per node). 1000 instead of pcs's 3000 plus 650 per node beyond two (the runbook's): a dead or cut-off node is noticed in about 2.2 s, not 8. Raise it for links that drop packets for a second or more. 0: pcs's defaults. Applied to an existing cluster with pcs cluster config update (pcs 0.10+)."),
+    dcDeadtimeSeconds: integer(1, 3600).default(5).describe("How long a starting node waits for a cluster coordinator before electing one (Pacemaker's dc-deadtime). 5 s instead of Pacemaker's 20 s (the runbook's): a full stop and start of the cluster accepts writes sooner; quorum still guards the start."),
+    walSenderTimeoutSeconds: integer(1, 3600).default(10).describe("wal_sender_timeout and wal_receiver_timeout in seconds: how long a primary waits on a vanished standby (a powered-off sync standby holds up synchronous commits this long at most) and a standby on a vanished primary. 10 s instead of PostgreSQL's 60 s (the runbook's)."),
+    pgsqlFailureTimeoutSeconds: integer(0, 86400).default(30).describe("After PostgreSQL fails on a node, Pacemaker moves the primary away at once (migration-threshold=1; the runbook restarts it in place first, which the agent's PGSQL.lock makes fail anyway) and starts that node's instance again after this many seconds (failure-timeout), which rejoins it as a standby (pgha:autoRejoin). 0: the runbook's behaviour (no migration-threshold or failure-timeout: the node stays out until a person cleans it up)."),
+    autoRejoin: flag().default(true).describe("A failed, fenced or partitioned old primary, or any node whose data left the primary's history, becomes a standby by itself when Pacemaker starts it again (at boot, after pgsqlFailureTimeoutSeconds, after a partition heals): rewound with pg_rewind (else copied afresh, the old data kept aside) when that loses no acknowledged transaction; refused, and reported by pgha-status, when the node was promoted later than the current primary or in a way it never saw. false: such a node stays out until pgha-rejoin-node runs on it."),
+    vipMonitorIntervalSeconds: integer(1, 3600).default(5).describe("Monitor interval of the two IPaddr2 VIPs (the runbook's 5s)."),
+    // Fencing
+    fencingEnabled: flag().default(true).describe("Fence (power off and on) a failed or unreachable node before anything it ran is recovered elsewhere. Turning it off allows split brain; the program warns at preview and up."),
+    fenceAgent: oneOf(["", "fence_vmware_rest", "fence_ipmilan"]).default("").describe("Fence agent: `fence_vmware_rest` (vCenter powers the node's VM; one device for all nodes) or `fence_ipmilan` (each node's BMC, IPMI 2.0 lanplus; one device per node, never run on the node it fences). Empty: fence_vmware_rest in vsphere mode, fence_ipmilan with existing hosts."),
+    fenceVcenterAddress: text().default("").describe("vCenter address for fence_vmware_rest; empty: the vsphere provider's vsphere:vsphereServer."),
+    fenceUser: text().default("").describe("User of the fence device: the vCenter user for fence_vmware_rest (needs only power operations on the cluster's VMs), the BMC user for fence_ipmilan (a node's `bmcUser` overrides it); required when fencing is on."),
+    fencePassword: optionalSecret().describe("Password of the fence user (BMCs: at most 20 characters, IPMI 2.0); required when fencing is on. Kept in a root-only file on each node that the fence devices read through password_script, never in the CIB, argv or logs."),
+    fenceSslInsecure: flag().default(false).describe("Skip TLS certificate verification of vCenter for fencing (self-signed certificates)."),
+    fencePowerWaitSeconds: integer(0, 60).default(2).describe("fence_ipmilan: seconds to wait after a power off or on before polling the BMC (the agent's power_wait; 2 is the agent's default for BMCs whose status lags; 0 for BMCs that report the new state at once)."),
+    fenceRaceDelaySeconds: integer(0, 300).default(5).describe("Two-node split (each side still quorate): the side without the primary waits this long before it shoots, so that only one side does (priority-fencing-delay, with the promoted pgsql instance counting most; pcs 0.9 / Pacemaker 1.1: a random pcmk_delay_max of this length on two-node clusters). A side that holds the majority never waits."),
+};
+
+/** What the docs say of a key, as its schema's JSON Schema has it. */
+const DOCUMENTED = z.object({
+    type: z.enum(["string", "integer", "boolean", "array"]),
+    /** Element type of an array key. */
+    items: z.object({ type: z.enum(["string", "object"]) }).transform((items) => items.type).optional(),
+    /** Used when the stack does not set the key; absent for required keys. */
+    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown())]).optional(),
+    description: z.string(),
     /**
      * Set with `pulumi config set --secret`; read as a secret, plain-text values refused. Pulumi.yaml marks
      * only required secrets `secret: true`: the engine refuses a default ("") for such keys.
      */
-    readonly secret?: boolean;
-    /** Element type of an array key. */
-    readonly items?: "string" | "object";
-    /** Default used when the stack does not set the key; absent for required keys and optional secrets. */
-    readonly default?: string | number | boolean | readonly unknown[];
-    readonly description: string;
-}
+    secret: z.boolean().optional(),
+});
 
-export const CONFIG_KEYS: readonly ConfigKey[] = [
-    // Topology
-    { name: "hostMode", type: "string", default: "vsphere", description: "How hosts come to exist: `vsphere` clones a VM per node from a template; `existing` adopts hosts already running at the node IPs (no VM is created)." },
-    { name: "nodes", type: "array", items: "object", description: "Cluster nodes, a list of `{name, ip}`. Names become hostnames and Pacemaker node names; the first node is the initial primary. At least 2, 3 recommended. Optional per node: `vmName` (the VM's name in vCenter, for fence_vmware_rest; default: the node name); `bmcAddress`, `bmcPort` (default 623) and `bmcUser` (default: pgha:fenceUser), the node's BMC for fence_ipmilan." },
-    { name: "vipMaster", type: "string", description: "Read-write virtual IP (vip-master); follows the primary. Must be in the nodes' subnet." },
-    { name: "vipSlave", type: "string", description: "Read-only virtual IP (vip-slave); follows the sync standby, falls back to the primary. Must be in the nodes' subnet." },
-    { name: "prefixLength", type: "integer", default: 24, description: "Prefix length of the nodes' subnet (24 = 255.255.255.0); node IPs and VIPs must share it." },
-    { name: "gateway", type: "string", default: "", description: "Default gateway given to cloned VMs (required in vsphere mode)." },
-    { name: "dnsServers", type: "array", items: "string", default: [], description: "DNS servers given to cloned VMs." },
-    { name: "domain", type: "string", default: "localdomain", description: "DNS domain given to cloned VMs." },
-    { name: "nic", type: "string", default: "ens33", description: "Network interface on the nodes that carries the node IP and the VIPs." },
-    { name: "clusterName", type: "string", default: "pgcluster", description: "Pacemaker/Corosync cluster name." },
-    // SSH
-    { name: "sshUser", type: "string", default: "root", description: "User for the SSH connections of every provisioning step; must be root or have password-less sudo as root." },
-    { name: "sshPort", type: "integer", default: 22, description: "SSH port of the nodes." },
-    { name: "sshPrivateKey", type: "string", secret: true, description: "Private key (PEM/OpenSSH text) for SSH to the nodes. Required. Set with `pulumi config set --secret pgha:sshPrivateKey < key`." },
-    // VM sizing and vSphere placement
-    { name: "vmCpus", type: "integer", default: 2, description: "vCPUs per VM (vsphere mode)." },
-    { name: "vmMemoryMiB", type: "integer", default: 2048, description: "Memory per VM in MiB (vsphere mode)." },
-    { name: "vmDiskGiB", type: "integer", default: 60, description: "System disk size per VM in GiB (vsphere mode); not smaller than the template's disk." },
-    { name: "vsphereDatacenter", type: "string", default: "", description: "vSphere datacenter (required in vsphere mode)." },
-    { name: "vsphereComputeCluster", type: "string", default: "", description: "vSphere compute cluster whose root resource pool receives the VMs; set this or vsphereResourcePool." },
-    { name: "vsphereResourcePool", type: "string", default: "", description: "vSphere resource pool path for the VMs (e.g. `cluster1/Resources/db`); overrides vsphereComputeCluster." },
-    { name: "vsphereDatastore", type: "string", default: "", description: "Datastore for the VMs' disks (required in vsphere mode)." },
-    { name: "vsphereNetwork", type: "string", default: "", description: "Port group the VMs' NIC connects to (required in vsphere mode)." },
-    { name: "vsphereFolder", type: "string", default: "", description: "VM folder, relative to the datacenter's vm folder; empty: the datacenter's root VM folder." },
-    { name: "protect", type: "boolean", default: true, description: "Protect the cluster's VMs (vsphere mode) so that `pulumi destroy` or a change that would replace a VM is refused; set false (and `pulumi up`) before destroying a cluster on purpose. On existing hosts `pulumi destroy` stops the cluster and removes its configuration but never touches PGDATA, the WAL archive or the packages." },
-    { name: "vsphereTemplate", type: "string", default: "", description: "CentOS 7.9 template to clone (open-vm-tools and perl installed for guest customization); required in vsphere mode." },
-    // Operating system
-    { name: "firewall", type: "boolean", default: true, description: "Keep firewalld on and open exactly the cluster's ports (pcsd 2224/tcp, corosync 5404-5406/udp, pacemaker remote 3121/tcp, dlm 21064/tcp, PostgreSQL port); false stops and disables firewalld as the runbook did." },
-    { name: "selinux", type: "string", default: "permissive", description: "SELinux mode on EL hosts: `enforcing`, `permissive` or `disabled` (the runbook's choice). Permissive by default because no policy is shipped for a source build under /postgresql; a change of mode to or from disabled needs a reboot." },
-    { name: "yumBaseUrl", type: "string", default: "https://vault.centos.org/7.9.2009", description: "Base URL of the CentOS 7.9 repositories (os, updates, extras); CentOS 7 is end of life, so the vault or an internal mirror of it." },
-    { name: "epelBaseUrl", type: "string", default: "https://archives.fedoraproject.org/pub/archive/epel/7", description: "Base URL of the EPEL 7 archive or mirror (EL hosts; used only for build dependencies the base repos lack)." },
-    // PostgreSQL
-    { name: "postgresqlInstall", type: "string", default: "source", description: "`source`: build PostgreSQL from the source tarball into postgresqlPrefix (the runbook); `package`: install the distribution's packages (Debian: postgresql-<major>; EL: PGDG postgresql<major>-server, repository configured beforehand)." },
-    { name: "postgresqlVersion", type: "string", default: "14.6", description: "PostgreSQL version: full version for source builds (14.6); the major version (15) for package installs." },
-    { name: "postgresqlPrefix", type: "string", default: "/postgresql/pg14", description: "Absolute install prefix; binaries are in <prefix>/bin. For package installs the package's prefix, e.g. /usr/lib/postgresql/15 on Debian." },
-    { name: "pgdata", type: "string", default: "/postgresql/pgdata", description: "Absolute path of the data directory (PGDATA)." },
-    { name: "archiveDir", type: "string", default: "/postgresql/arch", description: "Absolute path of the local WAL archive directory (archive_command copies there and never overwrites)." },
-    { name: "postgresqlPort", type: "integer", default: 5432, description: "PostgreSQL port on the nodes and the VIPs." },
-    { name: "postgresqlSourceUrl", type: "string", default: "https://ftp.postgresql.org/pub/source/v14.6/postgresql-14.6.tar.bz2", description: "URL of the PostgreSQL source tarball (source installs)." },
-    { name: "postgresqlSourceSha256", type: "string", default: "", description: "SHA-256 of the PostgreSQL source tarball (64 hex digits); required for source installs unless allowUnverifiedDownloads is true." },
-    { name: "postgresqlBuildDocs", type: "boolean", default: true, description: "true: `make world` / `install-world` as the runbook (needs docbook tools); false: core and contrib only." },
-    { name: "postgresUid", type: "integer", default: 666, description: "uid of the postgres user created on every node (the runbook's 666); the same on every node so data directories move between nodes." },
-    { name: "postgresGid", type: "integer", default: 666, description: "gid of the postgres group." },
-    { name: "walKeepSizeMb", type: "integer", default: 10240, description: "wal_keep_size in MB (the runbook's 10240)." },
-    { name: "replicationUser", type: "string", default: "replicator", description: "Replication role created with REPLICATION LOGIN; its password comes from replicationPassword." },
-    { name: "allowedClientCidrs", type: "array", items: "string", default: [], description: "CIDRs allowed to connect to PostgreSQL (scram-sha-256) besides the nodes; empty: the nodes' subnet." },
-    // Resource agents
-    { name: "resourceAgentsVersion", type: "string", default: "4.12.0", description: "resource-agents version built from source on EL hosts (the distribution's agents on EL7 do not support PostgreSQL 12+). Debian 12 hosts use the distribution's package (4.12.0)." },
-    { name: "resourceAgentsUrl", type: "string", default: "https://github.com/ClusterLabs/resource-agents/archive/refs/tags/v4.12.0.tar.gz", description: "URL of the resource-agents source tarball; it must unpack to resource-agents-<version>/." },
-    { name: "resourceAgentsSha256", type: "string", default: "", description: "SHA-256 of the resource-agents tarball; required unless allowUnverifiedDownloads is true." },
-    { name: "allowUnverifiedDownloads", type: "boolean", default: false, description: "Opt-out: build from tarballs whose sha256 is not configured. Not for production." },
-    // Passwords (generated with random.RandomPassword when not set)
-    { name: "haclusterPassword", type: "string", secret: true, default: "", description: "Password of the hacluster user (pcsd authentication). Optional: generated when not set, exported as a secret output." },
-    { name: "postgresPassword", type: "string", secret: true, default: "", description: "Password of the postgres superuser. Optional: generated when not set, exported as a secret output." },
-    { name: "replicationPassword", type: "string", secret: true, default: "", description: "Password of the replication role. Optional: generated when not set, exported as a secret output." },
-    // Pacemaker resources
-    { name: "repMode", type: "string", default: "sync", description: "pgsql agent rep_mode: `sync` (one synchronous standby, no acknowledged commit lost on failover) or `async`." },
-    { name: "pgsqlMonitorIntervalSeconds", type: "integer", default: 3, description: "Monitor interval of unpromoted pgsql instances. 3 s instead of the runbook's 11 s: the agent elects a primary after 3 monitors of every standby (xlog_check_count), so this sets how long a cluster start or a full restart takes to accept writes; each monitor costs a few psql and crm_attribute calls." },
-    { name: "pgsqlPromotedMonitorIntervalSeconds", type: "integer", default: 1, description: "Monitor interval of the promoted pgsql instance. 1 s instead of the runbook's 10 s: it bounds how long a dead or stopped primary goes unnoticed (half of it on average) and how long commits wait when the sync standby dies (the primary's monitor hands the sync role to the other standby); a monitor costs about a tenth of a CPU second." },
-    { name: "pgsqlMonitorTimeoutSeconds", type: "integer", default: 10, description: "Timeout of pgsql monitor operations. 10 s instead of the runbook's 30 s: a hung primary (one that accepts no connection) is found after this long, then fenced within seconds (ocf:pgha:pgsql fails its stop at once); it must stay above what a monitor takes on a loaded node." },
-    { name: "pgsqlStartTimeoutSeconds", type: "integer", default: 120, description: "Timeout of pgsql start." },
-    { name: "pgsqlStopTimeoutSeconds", type: "integer", default: 120, description: "Timeout of pgsql stop." },
-    { name: "pgsqlPromoteTimeoutSeconds", type: "integer", default: 120, description: "Timeout of pgsql promote." },
-    { name: "pgsqlDemoteTimeoutSeconds", type: "integer", default: 120, description: "Timeout of pgsql demote." },
-    { name: "pgsqlNotifyTimeoutSeconds", type: "integer", default: 90, description: "Timeout of pgsql notify." },
-    { name: "corosyncTokenMs", type: "integer", default: 1000, description: "Corosync's token timeout in ms: how long a node may be silent before the others declare it lost (then consensus, 1.2 times this, before the new membership), set with token_coefficient 0 (no increase per node). 1000 instead of pcs's 3000 plus 650 per node beyond two (the runbook's): a dead or cut-off node is noticed in about 2.2 s, not 8. Raise it for links that drop packets for a second or more. 0: pcs's defaults. Applied to an existing cluster with pcs cluster config update (pcs 0.10+)." },
-    { name: "dcDeadtimeSeconds", type: "integer", default: 5, description: "How long a starting node waits for a cluster coordinator before electing one (Pacemaker's dc-deadtime). 5 s instead of Pacemaker's 20 s (the runbook's): a full stop and start of the cluster accepts writes sooner; quorum still guards the start." },
-    { name: "walSenderTimeoutSeconds", type: "integer", default: 10, description: "wal_sender_timeout and wal_receiver_timeout in seconds: how long a primary waits on a vanished standby (a powered-off sync standby holds up synchronous commits this long at most) and a standby on a vanished primary. 10 s instead of PostgreSQL's 60 s (the runbook's)." },
-    { name: "pgsqlFailureTimeoutSeconds", type: "integer", default: 30, description: "After PostgreSQL fails on a node, Pacemaker moves the primary away at once (migration-threshold=1; the runbook restarts it in place first, which the agent's PGSQL.lock makes fail anyway) and starts that node's instance again after this many seconds (failure-timeout), which rejoins it as a standby (pgha:autoRejoin). 0: the runbook's behaviour (no migration-threshold or failure-timeout: the node stays out until a person cleans it up)." },
-    { name: "autoRejoin", type: "boolean", default: true, description: "A failed, fenced or partitioned old primary, or any node whose data left the primary's history, becomes a standby by itself when Pacemaker starts it again (at boot, after pgsqlFailureTimeoutSeconds, after a partition heals): rewound with pg_rewind (else copied afresh, the old data kept aside) when that loses no acknowledged transaction; refused, and reported by pgha-status, when the node was promoted later than the current primary or in a way it never saw. false: such a node stays out until pgha-rejoin-node runs on it." },
-    { name: "vipMonitorIntervalSeconds", type: "integer", default: 5, description: "Monitor interval of the two IPaddr2 VIPs (the runbook's 5s)." },
-    // Fencing
-    { name: "fencingEnabled", type: "boolean", default: true, description: "Fence (power off and on) a failed or unreachable node before anything it ran is recovered elsewhere. Turning it off allows split brain; the program warns at preview and up." },
-    { name: "fenceAgent", type: "string", default: "", description: "Fence agent: `fence_vmware_rest` (vCenter powers the node's VM; one device for all nodes) or `fence_ipmilan` (each node's BMC, IPMI 2.0 lanplus; one device per node, never run on the node it fences). Empty: fence_vmware_rest in vsphere mode, fence_ipmilan with existing hosts." },
-    { name: "fenceVcenterAddress", type: "string", default: "", description: "vCenter address for fence_vmware_rest; empty: the vsphere provider's vsphere:vsphereServer." },
-    { name: "fenceUser", type: "string", default: "", description: "User of the fence device: the vCenter user for fence_vmware_rest (needs only power operations on the cluster's VMs), the BMC user for fence_ipmilan (a node's `bmcUser` overrides it); required when fencing is on." },
-    { name: "fencePassword", type: "string", secret: true, default: "", description: "Password of the fence user (BMCs: at most 20 characters, IPMI 2.0); required when fencing is on. Kept in a root-only file on each node that the fence devices read through password_script, never in the CIB, argv or logs." },
-    { name: "fenceSslInsecure", type: "boolean", default: false, description: "Skip TLS certificate verification of vCenter for fencing (self-signed certificates)." },
-    { name: "fencePowerWaitSeconds", type: "integer", default: 2, description: "fence_ipmilan: seconds to wait after a power off or on before polling the BMC (the agent's power_wait; 2 is the agent's default for BMCs whose status lags; 0 for BMCs that report the new state at once)." },
-    { name: "fenceRaceDelaySeconds", type: "integer", default: 5, description: "Two-node split (each side still quorate): the side without the primary waits this long before it shoots, so that only one side does (priority-fencing-delay, with the promoted pgsql instance counting most; pcs 0.9 / Pacemaker 1.1: a random pcmk_delay_max of this length on two-node clusters). A side that holds the majority never waits." },
-];
+/** A key as the docs describe it; `name` is without the `pgha:` namespace. */
+export type ConfigKey = Readonly<{ name: string } & z.output<typeof DOCUMENTED>>;
 
-export function configKey(name: string): ConfigKey {
-    const key = CONFIG_KEYS.find((k) => k.name === name);
-    if (!key) {
-        throw new Error(`unknown config key ${name}`);
-    }
-    return key;
-}
+export const CONFIG_KEYS: readonly ConfigKey[] = Object.entries(
+    z.toJSONSchema(z.object(CONFIG_KEY_SCHEMAS), { io: "output", unrepresentable: "any" }).properties ?? {},
+).map(([name, property]) => ({ name, ...DOCUMENTED.parse(property) }));
