@@ -94,7 +94,8 @@ export class Writer {
     private async connect(): Promise<Client> {
         const client = new Client({
             connectionString: this.connectionString,
-            connectionTimeoutMillis: 2000, query_timeout: 3000, keepAlive: true, keepAliveInitialDelayMillis: 1000,
+            // A short connect timeout: an attempt that started while the VIP was away must not hide its return for long.
+            connectionTimeoutMillis: 500, query_timeout: 3000, keepAlive: true, keepAliveInitialDelayMillis: 1000,
         });
         client.on("error", () => undefined);
         await client.connect();
