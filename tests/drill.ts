@@ -360,6 +360,10 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
         const outageSeconds = writer.longestGapEndingAfter(faultAt) / 1000;
         const fence = fenced ? await fencedAt(newPrimary, target, faultAt) : undefined;
         await undo();
+        if (scenario === "power off" && !fenced) {
+            // Without fencing nothing powers the node on again: its operator does.
+            await lab("poweron", target);
+        }
 
         const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((r) => Number(r.id)));
         const rowsLost = writer.acked.filter((a) => !present.has(a.id)).length;
