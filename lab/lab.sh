@@ -270,7 +270,7 @@ ensure_bmc() {
     pid_alive "$pidfile" && return 0
     launch_detached "$DIR/bmc/$n.log" "$pidfile" /usr/bin/python3 "$DIR/bin/bmc.py" --node "$n" \
         --address "$(bmc_ip "$n")" --port "$PGHA_LAB_BMC_PORT" --user "$PGHA_LAB_BMC_USER" \
-        --password-file "$DIR/bmc/password" --lab "$DIR/bin/lab.sh"
+        --password-file "$DIR/bmc/password" --post-seconds "$PGHA_LAB_BMC_POST_SECONDS" --lab "$DIR/bin/lab.sh"
 }
 
 wait_bmc() {
