@@ -575,7 +575,10 @@ cmd_partition() { # the node's link down: it and the others stay up but cannot r
 cmd_heal() {
     require_root heal
     check_node_arg "${1:-}"
-    ip link set "$(node_veth "$1")" up
+    local veth
+    veth=$(node_veth "$1")
+    # A node that is off (e.g. fenced, in its BMC's self-test) has no link: its boot brings a fresh one.
+    if ip link show "$veth" >/dev/null 2>&1; then ip link set "$veth" up; fi
 }
 
 main() {
