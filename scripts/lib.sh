@@ -169,6 +169,11 @@ pgha_pgsql_managed() {
 # The pgsql agent's role of NODE (PRI, HS:sync, HS:async, ...; "" when unset).
 pgha_pgsql_status() { crm_attribute -N "$1" -n pgsql-status -l reboot -G -q 2>/dev/null || true; }
 
+# The node attribute in which ocf:pgha:pgsql keeps a refused rejoin's whole reason (cleared by a good start).
+PGHA_REFUSAL_ATTRIBUTE=pgha-refused-rejoin
+# The refused rejoin of NODE ("" when none).
+pgha_refusal() { crm_attribute -N "$1" -n "$PGHA_REFUSAL_ATTRIBUTE" -l forever -G -q 2>/dev/null || true; }
+
 # Prints the first cluster node, other than EXCEPT (may be ""), whose pgsql-status is STATUS; fails if none.
 pgha_node_with_status() {
     local status=$1 except=${2:-} node

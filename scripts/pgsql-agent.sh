@@ -25,14 +25,13 @@ PGHA_STEP=ocf:pgha:pgsql
 
 heartbeat=${OCF_ROOT:-/usr/lib/ocf}/resource.d/heartbeat/pgsql
 OCF_ERR_GENERIC=1
-REFUSAL_ATTRIBUTE=pgha-refused-rejoin
 # A refusal is the action's exit reason, which Pacemaker shows (shortened) with the failed action. A refused
 # rejoin is also kept whole in a node attribute: the failed action expires and the start is retried (and
 # refused again) now and then, and pgha-status shows the refusal in between too.
 pgha_die() {
     pgha_log "ERROR: $*"
     if [[ $* == "refused rejoin: "* ]]; then
-        crm_attribute -N "$(crm_node -n)" -n "$REFUSAL_ATTRIBUTE" -l forever -v "${*#refused rejoin: }" >/dev/null 2>&1 || true
+        crm_attribute -N "$(crm_node -n)" -n "$PGHA_REFUSAL_ATTRIBUTE" -l forever -v "${*#refused rejoin: }" >/dev/null 2>&1 || true
     fi
     printf 'ocf-exit-reason:%s\n' "$*" >&2
     exit "$OCF_ERR_GENERIC"
@@ -58,8 +57,8 @@ case $action in
         primary=$(pgha_node_with_status PRI "$me" || true)
         if [[ -z $primary || $PGHA_AUTO_REJOIN == true ]]; then
             pgha_prepare_standby "$primary" >&2
-            if crm_attribute -N "$me" -n "$REFUSAL_ATTRIBUTE" -l forever -G -q >/dev/null 2>&1; then
-                crm_attribute -N "$me" -n "$REFUSAL_ATTRIBUTE" -l forever -D >/dev/null 2>&1 || true
+            if [[ -n $(pgha_refusal "$me") ]]; then
+                crm_attribute -N "$me" -n "$PGHA_REFUSAL_ATTRIBUTE" -l forever -D >/dev/null 2>&1 || true
             fi
         elif [[ -e $(pgha_lock_file) ]]; then
             pgha_log "pgha:autoRejoin is off: $(pgha_lock_file) stays; run pgha-rejoin-node on this node"

@@ -55,7 +55,8 @@ for entry in $PGHA_NODES; do
         *) warnings+=("$node is ${status:-without a role} ($pcmk)") ;;
     esac
     # Set by the pgsql agent when it refuses to make the node a standby (cleared by its next good start).
-    if refusal=$(crm_attribute -N "$node" -n pgha-refused-rejoin -l forever -G -q 2>/dev/null) && [[ -n $refusal ]]; then
+    refusal=$(pgha_refusal "$node")
+    if [[ -n $refusal ]]; then
         people+=("refused rejoin of $node: $refusal")
     fi
 done
