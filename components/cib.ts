@@ -44,6 +44,7 @@ export function clusterCommands(spec: ClusterSpec, dialect: PcsDialect): string[
         ["property", "set", "no-quorum-policy=stop"],
         ["property", "set", `stonith-enabled=${spec.fencing.enabled}`],
         ["property", "set", `dc-deadtime=${seconds(spec.pacemaker.dcDeadtimeSeconds)}`],
+        ["property", "set", `load-threshold=${spec.pacemaker.loadThresholdPercent}%`],
     ];
     return spec.fencing.enabled ? [...commands, ...fencingCommands(spec, dialect)] : commands;
 }

@@ -95,6 +95,7 @@ export interface PacemakerSpec {
     /** 0: pcs's default. */
     readonly corosyncTokenMs: number;
     readonly dcDeadtimeSeconds: number;
+    readonly loadThresholdPercent: number;
 }
 
 export type FencingSpec =
@@ -566,6 +567,7 @@ function pacemakerSpec(values: ConfigValues): PacemakerSpec {
         autoRejoin: values.autoRejoin,
         corosyncTokenMs: values.corosyncTokenMs,
         dcDeadtimeSeconds: values.dcDeadtimeSeconds,
+        loadThresholdPercent: values.loadThresholdPercent,
     };
 }
 

@@ -24,6 +24,7 @@ export const RUNBOOK_SETTINGS: Record<string, string> = {
     "pgha:pgsqlFailureTimeoutSeconds": "0",
     "pgha:corosyncTokenMs": "3000",
     "pgha:dcDeadtimeSeconds": "20",
+    "pgha:loadThresholdPercent": "80",
     "pgha:walSenderTimeoutSeconds": "60",
     "pgha:fencingEnabled": "false",
 };
