@@ -8,7 +8,8 @@
 #                the reason (and the data untouched). This is what brings a failed, fenced or partitioned
 #                old primary back by itself, and what never rewinds a node that holds newer data.
 #   stop, demote a server that does not answer within a few seconds (hung, e.g. its postmaster stopped) fails
-#                the action at once: Pacemaker then fences the node instead of waiting out the timeout.
+#                the action at once: Pacemaker then fences the node instead of waiting out the timeout. A
+#                demote waits for the fast shutdown in tenths of a second, not the agent's whole seconds.
 #   notify       the pre-notifications of a demote, stop or start are answered at once: the heartbeat agent
 #                (4.12, pgsql_notify) does nothing for them but start up, and two of them are on every
 #                failover's critical path. Its permanent ban of a standby ahead of the node being promoted
@@ -89,6 +90,15 @@ case $action in
         if server_hung; then
             pgha_log "PostgreSQL in $PGHA_PGDATA does not answer: failing the $action at once so that the node is fenced"
             exit "$OCF_ERR_GENERIC"
+        fi
+        # The heartbeat agent asks for a fast shutdown and then looks once a second whether it is done: in a
+        # switchover that second is part of the writes' pause. pg_ctl waits here in tenths of a second, for as
+        # long as the agent would before it escalates; the agent then finds PostgreSQL stopped and does the
+        # rest. A demote without standbys keeps the agent's own stop, which also removes PGSQL.lock then.
+        if [[ $action == demote && -n ${OCF_RESKEY_CRM_meta_notify_slave_uname// /} ]]; then
+            wait_seconds=$((${OCF_RESKEY_CRM_meta_timeout:-120000} / 1000 - 10))
+            ((${OCF_RESKEY_stop_escalate:-90} > wait_seconds)) || wait_seconds=${OCF_RESKEY_stop_escalate:-90}
+            pgha_as_postgres "$PGHA_BINDIR/pg_ctl" -D "$PGHA_PGDATA" stop -m fast -w -t "$wait_seconds" >/dev/null 2>&1 || true
         fi
         ;;
 esac
