@@ -94,6 +94,10 @@ describe("parseConfig refuses malformed configuration, naming the key", () => {
         expect(found.length).toBeGreaterThanOrEqual(3);
     });
 
+    test("package installs need no tarball checksums", () => {
+        expect(problems({ postgresqlInstall: "package", postgresqlVersion: "15", postgresqlSourceSha256: "", resourceAgentsInstall: "package", resourceAgentsSha256: "" })).toEqual([]);
+    });
+
     test("the opt-out accepts missing checksums", () => {
         expect(problems({ postgresqlSourceSha256: "", resourceAgentsSha256: "", allowUnverifiedDownloads: true })).toEqual([]);
     });

@@ -73,6 +73,7 @@ export interface PostgresqlSpec {
 }
 
 export interface ResourceAgentsSpec {
+    readonly install: "source" | "package";
     readonly version: string;
     readonly url: string;
     readonly sha256?: string;
@@ -331,12 +332,15 @@ const vspherePlacement = rule(["hostMode", ...VSPHERE_OBJECTS, "vsphereComputeCl
     }
 });
 
-/** Tarballs are verified unless pgha:allowUnverifiedDownloads opts out; package installs download no PostgreSQL. */
-const checksumsSet = rule(["allowUnverifiedDownloads", "postgresqlInstall", "postgresqlSourceSha256", "resourceAgentsSha256"], (values, report) => {
+/** Tarballs are verified unless pgha:allowUnverifiedDownloads opts out; package installs download nothing. */
+const checksumsSet = rule(["allowUnverifiedDownloads", "postgresqlInstall", "postgresqlSourceSha256", "resourceAgentsInstall", "resourceAgentsSha256"], (values, report) => {
     if (values.allowUnverifiedDownloads) {
         return;
     }
-    const needed = values.postgresqlInstall === "source" ? (["postgresqlSourceSha256", "resourceAgentsSha256"] as const) : (["resourceAgentsSha256"] as const);
+    const needed = [
+        ...(values.postgresqlInstall === "source" ? ["postgresqlSourceSha256" as const] : []),
+        ...(values.resourceAgentsInstall === "source" ? ["resourceAgentsSha256" as const] : []),
+    ];
     for (const key of needed.filter((k) => values[k] === "")) {
         report([key], "missing: set the tarball's sha256 (64 hex digits), or set pgha:allowUnverifiedDownloads true to build unverified");
     }
@@ -502,7 +506,7 @@ function clusterSpec(values: ConfigValues): ClusterSpec {
         vsphere: values.hostMode === "vsphere" ? vsphereSpec(values) : undefined,
         os: { firewall: values.firewall, selinux: values.selinux, yumBaseUrl: values.yumBaseUrl, epelBaseUrl: values.epelBaseUrl },
         postgresql: postgresqlSpec(values, subnet),
-        resourceAgents: { version: values.resourceAgentsVersion, url: values.resourceAgentsUrl, sha256: values.resourceAgentsSha256 || undefined },
+        resourceAgents: { install: values.resourceAgentsInstall, version: values.resourceAgentsVersion, url: values.resourceAgentsUrl, sha256: values.resourceAgentsSha256 || undefined },
         allowUnverifiedDownloads: values.allowUnverifiedDownloads,
         pacemaker: pacemakerSpec(values),
         fencing: fencingSpec(values),

@@ -38,9 +38,12 @@ export function firewallPorts(spec: ClusterSpec): string[] {
 }
 
 const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "psmisc", "policycoreutils-python", "curl", "tar", "bzip2", "perl"];
+// Build dependencies of the source installs, for each distribution: this is the one list of them.
 const EL_RA_BUILD = ["autoconf", "automake", "libtool", "make", "gcc-c++", "glib2-devel", "libxslt", "docbook-style-xsl", "python3"];
 const EL_PG_BUILD = ["gcc", "readline-devel", "zlib-devel", "openssl-devel", "libxml2-devel", "libxslt-devel", "pam-devel", "perl-ExtUtils-Embed", "bison", "flex"];
 const EL_PG_DOCS = ["docbook-dtds", "docbook-style-xsl", "libxslt"];
+const DEBIAN_RA_BUILD = ["curl", "autoconf", "automake", "libtool", "make", "g++", "pkg-config", "libglib2.0-dev", "xsltproc", "docbook-xsl", "python3"];
+// resource-agents comes with pacemaker-cli-utils either way; a source install goes over it.
 const DEBIAN_CLUSTER = ["pacemaker", "pacemaker-cli-utils", "pcs", "corosync", "resource-agents", "fence-agents", "psmisc", "perl"];
 const DEBIAN_PG_BUILD = ["curl", "build-essential", "libreadline-dev", "zlib1g-dev", "libssl-dev", "libxml2-dev", "libxslt1-dev", "libpam0g-dev", "bison", "flex", "bzip2"];
 const DEBIAN_PG_DOCS = ["docbook-xml", "docbook-xsl", "xsltproc"];
@@ -60,14 +63,16 @@ function fencePackages(spec: ClusterSpec, family: "el" | "debian"): string[] {
 export function elPackages(spec: ClusterSpec): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...EL_PG_BUILD, ...(pg.buildDocs ? EL_PG_DOCS : [])] : [];
-    return unique([...EL_CLUSTER, ...fencePackages(spec, "el"), ...EL_RA_BUILD, ...build]);
+    const raBuild = spec.resourceAgents.install === "source" ? EL_RA_BUILD : [];
+    return unique([...EL_CLUSTER, ...fencePackages(spec, "el"), ...raBuild, ...build]);
 }
 
 /** Packages os-prep installs on Debian hosts, PostgreSQL's too (one transaction instead of two). */
 export function debianPackages(spec: ClusterSpec): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...DEBIAN_PG_BUILD, ...(pg.buildDocs ? DEBIAN_PG_DOCS : [])] : [];
-    return unique([...DEBIAN_CLUSTER, ...fencePackages(spec, "debian"), ...debianPostgresqlPackages(spec), ...build]);
+    const raBuild = spec.resourceAgents.install === "source" ? DEBIAN_RA_BUILD : [];
+    return unique([...DEBIAN_CLUSTER, ...fencePackages(spec, "debian"), ...debianPostgresqlPackages(spec), ...raBuild, ...build]);
 }
 
 /** PostgreSQL packages the postgresql step installs on Debian hosts in package mode. */
@@ -95,7 +100,7 @@ export function osPrepVars(spec: ClusterSpec, node: NodeSpec): ScriptVars {
 
 export function resourceAgentsVars(spec: ClusterSpec): ScriptVars {
     const ra = spec.resourceAgents;
-    return { RA_VERSION: ra.version, RA_URL: ra.url, RA_SHA256: ra.sha256 ?? "" };
+    return { RA_INSTALL: ra.install, RA_VERSION: ra.version, RA_URL: ra.url, RA_SHA256: ra.sha256 ?? "" };
 }
 
 export function postgresqlVars(spec: ClusterSpec): ScriptVars {

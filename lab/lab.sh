@@ -3,7 +3,7 @@
 # booting systemd from its own overlay "disk" over a shared node image, on a lab bridge, with an IPMI BMC
 # per node and a caching package proxy. Topology: lab/lab.env. See lab/README.md.
 #
-#   lab.sh up                  build the image if needed, start proxy, nodes and BMCs (idempotent)
+#   lab.sh up                  build the image if needed, start proxy, tarball server, nodes and BMCs (idempotent)
 #   lab.sh down                stop and remove everything (safe to run twice); fails if anything is left
 #   lab.sh status              nodes, BMCs, proxy
 #   lab.sh exec NODE CMD...    run CMD inside NODE (all its namespaces); no CMD = login shell
@@ -263,6 +263,40 @@ ensure_proxy() {
     die "the package proxy did not start (see $d/daemon.log)"
 }
 
+# ------------------------------------------------------------------ source tarballs
+# FILE in the cache, from URL (or copied from a local path), verified against SHA256.
+cache_verified() { # FILE URL-OR-PATH SHA256
+    local file=$CACHE/sources/$1 from=$2 sha=$3
+    mkdir -p "$CACHE/sources"
+    if ! echo "$sha  $file" | sha256sum -c --status 2>/dev/null; then
+        if [[ $from == http* ]]; then
+            curl -fsSL --retry 3 -o "$file.part" "$from" || die "could not download $from"
+        else
+            [[ -f $from ]] || die "$from is missing: set PGHA_VENDOR_DIR to the directory holding the vendored sources"
+            cp "$from" "$file.part"
+        fi
+        echo "$sha  $file.part" | sha256sum -c --status || { rm -f "$file.part"; die "$from does not have the sha256 $sha of lab.env"; }
+        mv -f "$file.part" "$file"
+    fi
+}
+
+# The tarballs of the lab-source stack, served read-only on the bridge address to the nodes.
+ensure_sources() {
+    local d=$DIR/sources i vendor=${PGHA_VENDOR_DIR:-$LAB_SRC/../../shared/vendor}
+    pid_alive "$d/pid" && return 0
+    cache_verified "$PGHA_LAB_PG_SOURCE_FILE" "$PGHA_LAB_PG_SOURCE_URL" "$PGHA_LAB_PG_SOURCE_SHA256"
+    cache_verified "$PGHA_LAB_RA_SOURCE_FILE" "$vendor/$PGHA_LAB_RA_SOURCE_FILE" "$PGHA_LAB_RA_SOURCE_SHA256"
+    mkdir -p "$d/www"
+    ln -sf "$CACHE/sources/$PGHA_LAB_PG_SOURCE_FILE" "$CACHE/sources/$PGHA_LAB_RA_SOURCE_FILE" "$d/www/"
+    launch_detached "$d/server.log" "$d/pid" /usr/bin/python3 -m http.server --bind "$PGHA_LAB_BRIDGE_ADDR" \
+        --directory "$d/www" "$PGHA_LAB_SOURCES_PORT"
+    for ((i = 0; i < 100; i++)); do
+        tcp_open "$PGHA_LAB_BRIDGE_ADDR" "$PGHA_LAB_SOURCES_PORT" && return 0
+        sleep 0.1
+    done
+    die "the source tarball server did not start (see $d/server.log)"
+}
+
 # ------------------------------------------------------------------ BMCs
 # Debian's python3 (its python3-pyghmi), whatever python3 comes first on PATH.
 ensure_bmc() {
@@ -464,6 +498,7 @@ cmd_up() {
     ensure_dir
     ensure_bridge
     ensure_proxy
+    ensure_sources
     for n in "${NODES[@]}"; do
         if node_on "$n"; then
             ip link set "$(node_veth "$n")" up 2>/dev/null || true
@@ -488,6 +523,7 @@ cmd_down() {
     for n in "${NODES[@]}"; do stop_pidfile "$DIR/bmc/$n.pid"; done
     shutdown_nodes
     stop_pidfile "$DIR/proxy/pid"
+    stop_pidfile "$DIR/sources/pid"
     for n in "${NODES[@]}"; do
         if mountpoint -q "$(node_merged "$n")" 2>/dev/null; then umount "$(node_merged "$n")"; fi
         remove_cgroups "$n"
@@ -508,6 +544,7 @@ cmd_status() {
     local n rc=0
     if ip link show dev "$BR" >/dev/null 2>&1; then info "bridge $BR up"; else info "bridge $BR absent"; fi
     if pid_alive "$DIR/proxy/pid"; then info "package proxy $PROXY_URL"; else info "package proxy stopped"; fi
+    if pid_alive "$DIR/sources/pid"; then info "source tarballs http://$PGHA_LAB_BRIDGE_ADDR:$PGHA_LAB_SOURCES_PORT/"; else info "source tarball server stopped"; fi
     for n in "${NODES[@]}"; do
         if node_on "$n"; then
             printf '%-8s %-14s on   init pid %-8s bmc %s %s\n' "$n" "$(node_ip "$n")" "$(init_pid "$n" || true)" "$(bmc_ip "$n")" \

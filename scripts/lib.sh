@@ -104,19 +104,31 @@ pgha_dir() {
     fi
 }
 
-# Downloads URL to FILE (kept as a cache) and verifies its sha256 unless the expected sum is empty
-# (the documented allowUnverifiedDownloads opt-out).
+# Downloads URL to FILE (kept as a cache) and verifies its sha256 against SHA, the value of config key KEY;
+# an empty SHA is the documented allowUnverifiedDownloads opt-out. A tarball that does not match is deleted
+# and refused before anything is unpacked.
 pgha_fetch_verified() {
-    local url=$1 file=$2 sha=$3
+    local url=$1 file=$2 sha=$3 key=$4 actual
     if [[ ! -s $file ]] || { [[ -n $sha ]] && ! echo "$sha  $file" | sha256sum -c --status; }; then
-        curl -fsSL --retry 3 -o "$file.part" "$url"
+        curl -fsSL --retry 3 -o "$file.part" "$url" || pgha_die "could not download $url (pgha:${key%Sha256}Url)"
         mv -f "$file.part" "$file"
     fi
-    if [[ -n $sha ]]; then
-        echo "$sha  $file" | sha256sum -c --status || pgha_die "sha256 mismatch for $url (expected $sha)"
-    else
+    if [[ -z $sha ]]; then
         pgha_log "WARNING: $url not verified (allowUnverifiedDownloads)"
+        return 0
     fi
+    actual=$(sha256sum "$file" | cut -d' ' -f1)
+    if [[ $actual != "$sha" ]]; then
+        rm -f "$file"
+        pgha_die "refused $url: its sha256 is $actual, not $sha (pgha:$key). Fix pgha:$key or the URL; nothing was unpacked or installed."
+    fi
+}
+
+# A source build is current when STAMP records VERSION and SHA, the tarball it was built from.
+pgha_build_current() { [[ -f $1 && $(cat "$1") == "$2 $3" ]]; }
+pgha_build_record() {
+    mkdir -p "${1%/*}"
+    printf '%s %s\n' "$2" "$3" >"$1"
 }
 
 # Unpacks TARBALL into a fresh DIR and prints the path of its single top-level directory.

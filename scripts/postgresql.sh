@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Installs PostgreSQL and prepares its user, directories and environment. The database itself is
 # created later, on the first node only (pg-bootstrap.sh).
-#   source:  postgres user/group with fixed uid/gid, verified tarball, configure --prefix --with-pgport,
-#            make with all cores (world or core + contrib), install; skipped when PGHA_PG_VERSION is
-#            already installed at the prefix.
+#   source:  postgres user/group with fixed uid/gid, verified tarball (refused before unpacking when its
+#            sha256 differs), configure --prefix --with-pgport, make with all cores (world or core + contrib),
+#            install; skipped when the prefix holds PGHA_PG_VERSION built from the tarball with PGHA_PG_SHA256.
 #   package: the distribution's packages (Debian postgresql-<major>, EL PGDG postgresql<major>-server).
 # Inputs: PGHA_PG_INSTALL PGHA_PG_VERSION PGHA_PG_MAJOR PGHA_PG_PREFIX PGHA_PGDATA PGHA_PG_ARCHIVE_DIR
 #         PGHA_PG_PORT PGHA_PG_URL PGHA_PG_SHA256 PGHA_PG_BUILD_DOCS PGHA_PG_UID PGHA_PG_GID
@@ -54,13 +54,18 @@ else
     fi
     [[ $(id -u postgres) == "$PGHA_PG_UID" ]] || pgha_log "WARNING: postgres has uid $(id -u postgres), not $PGHA_PG_UID"
 
-    if [[ $(installed_version) == "$PGHA_PG_VERSION" ]]; then
-        pgha_log "PostgreSQL $PGHA_PG_VERSION already installed at $PGHA_PG_PREFIX"
+    stamp=/var/lib/pgha/postgresql.source
+    if [[ $(installed_version) == "$PGHA_PG_VERSION" ]] && pgha_build_current "$stamp" "$PGHA_PG_VERSION" "$PGHA_PG_SHA256"; then
+        pgha_log "PostgreSQL $PGHA_PG_VERSION already built from that tarball at $PGHA_PG_PREFIX"
     else
+        if [[ $PGHA_PG_BUILD_DOCS == true ]] && ! command -v xsltproc >/dev/null; then
+            pgha_die "pgha:postgresqlBuildDocs is true but xsltproc is missing (the docs need it and the docbook stylesheets; os-prep installs them from the distribution): install them or set pgha:postgresqlBuildDocs false"
+        fi
+        started=$SECONDS
         build=/var/tmp/pgha-build
         mkdir -p "$build"
         tarball="$build/postgresql-$PGHA_PG_VERSION.tar.bz2"
-        pgha_fetch_verified "$PGHA_PG_URL" "$tarball" "$PGHA_PG_SHA256"
+        pgha_fetch_verified "$PGHA_PG_URL" "$tarball" "$PGHA_PG_SHA256" postgresqlSourceSha256
         cd "$(pgha_unpack "$tarball" "$build/postgresql-src")"
         ./configure --quiet --prefix="$PGHA_PG_PREFIX" --with-pgport="$PGHA_PG_PORT" --with-openssl --with-libxml --with-libxslt --with-pam
         if [[ $PGHA_PG_BUILD_DOCS == true ]]; then
@@ -73,8 +78,11 @@ else
             make -s -C contrib install
         fi
         cd /
-        [[ $(installed_version) == "$PGHA_PG_VERSION" ]] || pgha_die "build finished but $bindir/postgres is not $PGHA_PG_VERSION"
-        pgha_changed "installed PostgreSQL $PGHA_PG_VERSION into $PGHA_PG_PREFIX"
+        rm -rf "$build/postgresql-src"
+        [[ $(installed_version) == "$PGHA_PG_VERSION" ]] || pgha_die "build finished but $bindir/postgres is not $PGHA_PG_VERSION (check pgha:postgresqlVersion against the tarball)"
+        pgha_build_record "$stamp" "$PGHA_PG_VERSION" "$PGHA_PG_SHA256"
+        # A server already running keeps its binaries until it restarts (a rolling restart, standbys first).
+        pgha_changed "built PostgreSQL $PGHA_PG_VERSION in $((SECONDS - started)) s with $(nproc) cores and installed it into $PGHA_PG_PREFIX"
     fi
 fi
 
