@@ -41,12 +41,12 @@ const EL_CLUSTER = ["pacemaker", "pcs", "corosync", "psmisc", "policycoreutils-p
 // Build dependencies of the source installs, for each distribution: this is the one list of them.
 const EL_RA_BUILD = ["autoconf", "automake", "libtool", "make", "gcc-c++", "glib2-devel", "libxslt", "docbook-style-xsl", "python3"];
 const EL_PG_BUILD = ["gcc", "readline-devel", "zlib-devel", "openssl-devel", "libxml2-devel", "libxslt-devel", "pam-devel", "perl-ExtUtils-Embed", "bison", "flex"];
-const EL_PG_DOCS = ["docbook-dtds", "docbook-style-xsl", "libxslt"];
+const EL_PG_DOCS = ["docbook-dtds", "docbook-style-xsl", "libxslt", "libxml2"];
 const DEBIAN_RA_BUILD = ["curl", "autoconf", "automake", "libtool", "make", "g++", "pkg-config", "libglib2.0-dev", "xsltproc", "docbook-xsl", "python3"];
 // resource-agents comes with pacemaker-cli-utils either way; a source install goes over it.
 const DEBIAN_CLUSTER = ["pacemaker", "pacemaker-cli-utils", "pcs", "corosync", "resource-agents", "fence-agents", "psmisc", "perl"];
 const DEBIAN_PG_BUILD = ["curl", "build-essential", "libreadline-dev", "zlib1g-dev", "libssl-dev", "libxml2-dev", "libxslt1-dev", "libpam0g-dev", "bison", "flex", "bzip2"];
-const DEBIAN_PG_DOCS = ["docbook-xml", "docbook-xsl", "xsltproc"];
+const DEBIAN_PG_DOCS = ["docbook-xml", "docbook-xsl", "xsltproc", "libxml2-utils"];
 
 /** The fence agent's package: EL splits fence-agents per agent; Debian's fence_ipmilan needs ipmitool (a Recommends only). */
 function fencePackages(spec: ClusterSpec, family: "el" | "debian"): string[] {

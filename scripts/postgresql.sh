@@ -15,6 +15,21 @@ set -euo pipefail
 family=$(pgha_os_family)
 bindir="$PGHA_PG_PREFIX/bin"
 
+# What PostgreSQL's documentation build needs and this node lacks, comma-separated; empty when complete.
+missing_docs_tools() {
+    local missing=() tool
+    for tool in xsltproc xmllint xmlcatalog; do
+        command -v "$tool" >/dev/null || missing+=("$tool")
+    done
+    if command -v xmlcatalog >/dev/null; then
+        xmlcatalog /etc/xml/catalog "-//OASIS//DTD DocBook XML V4.5//EN" >/dev/null 2>&1 || missing+=("the DocBook XML 4.5 DTD")
+        xmlcatalog /etc/xml/catalog http://docbook.sourceforge.net/release/xsl/current/xhtml/chunk.xsl >/dev/null 2>&1 || missing+=("the DocBook XSL stylesheets")
+    fi
+    local joined="" item
+    for item in "${missing[@]}"; do joined+="${joined:+, }$item"; done
+    printf '%s' "$joined"
+}
+
 installed_version() { "$bindir/postgres" --version 2>/dev/null | awk '{print $NF}'; }
 
 if [[ $PGHA_PG_INSTALL == package ]]; then
@@ -58,8 +73,8 @@ else
     if [[ $(installed_version) == "$PGHA_PG_VERSION" ]] && pgha_build_current "$stamp" "$PGHA_PG_VERSION" "$PGHA_PG_SHA256"; then
         pgha_log "PostgreSQL $PGHA_PG_VERSION already built from that tarball at $PGHA_PG_PREFIX"
     else
-        if [[ $PGHA_PG_BUILD_DOCS == true ]] && ! command -v xsltproc >/dev/null; then
-            pgha_die "pgha:postgresqlBuildDocs is true but xsltproc is missing (the docs need it and the docbook stylesheets; os-prep installs them from the distribution): install them or set pgha:postgresqlBuildDocs false"
+        if [[ $PGHA_PG_BUILD_DOCS == true && -n $(missing_docs_tools) ]]; then
+            pgha_die "pgha:postgresqlBuildDocs is true, but this node lacks $(missing_docs_tools) (os-prep installs them from the distribution's packages; without them the docs build fails late or reaches for the internet): install them or set pgha:postgresqlBuildDocs false"
         fi
         started=$SECONDS
         build=/var/tmp/pgha-build
