@@ -92,6 +92,7 @@ main() {
   stamp_file="$dest/toolchain.stamp"
 
   if [[ "$mode" != force && -f "$stamp_file" && "$(cat "$stamp_file")" == "$all_keys" ]]; then
+    touch "$dest" # in use: see the clean-up of step 4
     say "reusing $bin"
     printf '%s\n' "$bin"
     exit 0
@@ -209,9 +210,9 @@ main() {
   printf '%s' "$all_keys" >"$tmp/toolchain.stamp"
   rm -rf "$dest"
   mv "$tmp" "$dest"
-  for name in "$cache_root"/pgha-*; do
-    [[ "$name" == "$dest" ]] || rm -rf "$name"
-  done
+  # Another checkout (other versions) may still use its toolchain, whose plugins its engines link to: only
+  # one unused for a week goes.
+  find "$cache_root" -mindepth 1 -maxdepth 1 -name 'pgha-*' ! -path "$dest" -mtime +7 -exec rm -rf {} +
   say "installed into $bin"
   printf '%s\n' "$bin"
 }
