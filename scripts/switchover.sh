@@ -3,7 +3,8 @@
 # root on any node:
 #   pgha-switchover [--to NODE] [--wait SECONDS]
 # What it does, with Pacemaker's own commands:
-#   1. checks that the cluster is healthy: one primary, the target a streaming standby;
+#   1. checks that the cluster is healthy: one primary, the target a streaming standby; an async target (run
+#      on the primary) first gets the sync role, since the pgsql agent promotes only the sync standby;
 #   2. pcs resource move (0.11+: move-with-constraint) <promotable set> NODE --promoted (pcs 0.9/0.10:
 #      --master): Pacemaker demotes the primary (a fast shutdown, which hands every committed transaction,
 #      up to the shutdown checkpoint, to the connected standbys) and promotes NODE; vip-master follows;
@@ -39,6 +40,18 @@ fi
 [[ $target != "$primary" ]] || pgha_die "$target is already the primary"
 status=$(pgha_pgsql_status "$target")
 [[ $status == HS:sync || $status == HS:async ]] || pgha_die "$target is not a streaming standby (pgsql-status '$status')"
+if [[ $status == HS:async ]]; then
+    # The pgsql agent promotes only the sync standby, and keeps that role on it while it stays connected: cut
+    # its replication connection and the primary's next monitor hands the role to the other standby, which
+    # then holds every commit too. Only the primary can cut it.
+    sync=$(pgha_node_with_status HS:sync) || pgha_die "no sync standby to take the role from"
+    [[ $(crm_node -n) == "$primary" ]] || pgha_die "$target is an async standby and only the sync standby ($sync) can be promoted: run pgha-switchover --to $target on the primary, $primary, which hands $target the sync role first"
+    pgha_log "handing the sync role from $sync to $target"
+    pgha_as_postgres "$PGHA_BINDIR/psql" -X -q -At -p "$PGHA_PG_PORT" -d postgres \
+        -c "select pg_terminate_backend(pid) from pg_stat_replication where application_name = '$sync'" >/dev/null
+    synced() { [[ $(pgha_pgsql_status "$target") == HS:sync ]]; }
+    pgha_wait_for 30 synced || pgha_die "$target did not become the sync standby within 30s (pgha-status shows why)"
+fi
 
 set_id=$(pgha_promotable_id)
 case $(pcs --version) in
