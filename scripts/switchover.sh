@@ -41,14 +41,16 @@ fi
 status=$(pgha_pgsql_status "$target")
 [[ $status == HS:sync || $status == HS:async ]] || pgha_die "$target is not a streaming standby (pgsql-status '$status')"
 if [[ $status == HS:async ]]; then
-    # The pgsql agent promotes only the sync standby, and keeps that role on it while it stays connected: cut
-    # its replication connection and the primary's next monitor hands the role to the other standby, which
-    # then holds every commit too. Only the primary can cut it.
+    # The pgsql agent promotes only the sync standby, and names it in its rep_mode.conf on the primary, which
+    # it leaves alone while that standby streams. Naming the target there (and reloading) makes the target the
+    # one every commit waits for; the agent's next monitor sees it as HS:sync and may promote it.
     sync=$(pgha_node_with_status HS:sync) || pgha_die "no sync standby to take the role from"
     [[ $(crm_node -n) == "$primary" ]] || pgha_die "$target is an async standby and only the sync standby ($sync) can be promoted: run pgha-switchover --to $target on the primary, $primary, which hands $target the sync role first"
+    rep_mode_conf=$PGHA_PGSQL_TMPDIR/rep_mode.conf
+    [[ -f $rep_mode_conf ]] || pgha_die "no $rep_mode_conf: is $primary's pgsql agent in rep_mode=sync?"
     pgha_log "handing the sync role from $sync to $target"
-    pgha_as_postgres "$PGHA_BINDIR/psql" -X -q -At -p "$PGHA_PG_PORT" -d postgres \
-        -c "select pg_terminate_backend(pid) from pg_stat_replication where application_name = '$sync'" >/dev/null
+    printf "synchronous_standby_names = '\"%s\"'\n" "$target" >"$rep_mode_conf"
+    pgha_as_postgres "$PGHA_BINDIR/pg_ctl" -D "$PGHA_PGDATA" reload >/dev/null
     synced() { [[ $(pgha_pgsql_status "$target") == HS:sync ]]; }
     pgha_wait_for 30 synced || pgha_die "$target did not become the sync standby within 30s (pgha-status shows why)"
 fi
