@@ -99,6 +99,15 @@ stop_pidfile() { # PIDFILE: SIGTERM, wait, SIGKILL
 # shellcheck disable=SC2016 # expanded by the inner bash
 tcp_open() { timeout 1 bash -c 'exec 3<>"/dev/tcp/$1/$2"' _ "$1" "$2" 2>/dev/null; }
 
+wait_listening() { # PORT WHAT LOG: waits up to 10 s for a daemon just started on the bridge address
+    local i
+    for ((i = 0; i < 100; i++)); do
+        tcp_open "$PGHA_LAB_BRIDGE_ADDR" "$1" && return 0
+        sleep 0.1
+    done
+    die "$2 did not start (see $3)"
+}
+
 write_if_changed() { # FILE MODE < content
     local f=$1 mode=$2 tmp
     tmp=$(mktemp "$f.XXXXXX")
@@ -246,7 +255,7 @@ remove_bridge() {
 
 # ------------------------------------------------------------------ package proxy
 ensure_proxy() {
-    local d=$DIR/proxy i
+    local d=$DIR/proxy
     pid_alive "$d/pid" && return 0
     mkdir -p "$d/conf" "$d/log" "$CACHE/apt-cacher-ng"
     cp -a /etc/apt-cacher-ng/. "$d/conf/"
@@ -256,11 +265,7 @@ ensure_proxy() {
     launch_detached "$d/daemon.log" "$d/pid" apt-cacher-ng -c "$d/conf" ForeGround=1 \
         CacheDir="$CACHE/apt-cacher-ng" LogDir="$d/log" SocketPath="$d/socket" PidFile="$d/acng.pid" \
         BindAddress="$PGHA_LAB_BRIDGE_ADDR" Port="$PGHA_LAB_APT_PROXY_PORT"
-    for ((i = 0; i < 100; i++)); do
-        tcp_open "$PGHA_LAB_BRIDGE_ADDR" "$PGHA_LAB_APT_PROXY_PORT" && return 0
-        sleep 0.1
-    done
-    die "the package proxy did not start (see $d/daemon.log)"
+    wait_listening "$PGHA_LAB_APT_PROXY_PORT" "the package proxy" "$d/daemon.log"
 }
 
 # ------------------------------------------------------------------ source tarballs
@@ -282,7 +287,7 @@ cache_verified() { # FILE URL-OR-PATH SHA256
 
 # The tarballs of the lab-source stack, served read-only on the bridge address to the nodes.
 ensure_sources() {
-    local d=$DIR/sources i vendor=${PGHA_VENDOR_DIR:-$LAB_SRC/../../shared/vendor}
+    local d=$DIR/sources vendor=${PGHA_VENDOR_DIR:-$LAB_SRC/../../shared/vendor}
     pid_alive "$d/pid" && return 0
     cache_verified "$PGHA_LAB_PG_SOURCE_FILE" "$PGHA_LAB_PG_SOURCE_URL" "$PGHA_LAB_PG_SOURCE_SHA256"
     cache_verified "$PGHA_LAB_RA_SOURCE_FILE" "$vendor/$PGHA_LAB_RA_SOURCE_FILE" "$PGHA_LAB_RA_SOURCE_SHA256"
@@ -290,11 +295,7 @@ ensure_sources() {
     ln -sf "$CACHE/sources/$PGHA_LAB_PG_SOURCE_FILE" "$CACHE/sources/$PGHA_LAB_RA_SOURCE_FILE" "$d/www/"
     launch_detached "$d/server.log" "$d/pid" /usr/bin/python3 -m http.server --bind "$PGHA_LAB_BRIDGE_ADDR" \
         --directory "$d/www" "$PGHA_LAB_SOURCES_PORT"
-    for ((i = 0; i < 100; i++)); do
-        tcp_open "$PGHA_LAB_BRIDGE_ADDR" "$PGHA_LAB_SOURCES_PORT" && return 0
-        sleep 0.1
-    done
-    die "the source tarball server did not start (see $d/server.log)"
+    wait_listening "$PGHA_LAB_SOURCES_PORT" "the source tarball server" "$d/server.log"
 }
 
 # ------------------------------------------------------------------ BMCs

@@ -96,8 +96,9 @@ case $action in
         # long as the agent would before it escalates; the agent then finds PostgreSQL stopped and does the
         # rest. A demote without standbys keeps the agent's own stop, which also removes PGSQL.lock then.
         if [[ $action == demote && -n ${OCF_RESKEY_CRM_meta_notify_slave_uname// /} ]]; then
-            wait_seconds=$((${OCF_RESKEY_CRM_meta_timeout:-120000} / 1000 - 10))
-            ((${OCF_RESKEY_stop_escalate:-90} > wait_seconds)) || wait_seconds=${OCF_RESKEY_stop_escalate:-90}
+            wait_seconds=${OCF_RESKEY_stop_escalate:-90}
+            timeout_seconds=$((${OCF_RESKEY_CRM_meta_timeout:-120000} / 1000 - 10))
+            ((wait_seconds < timeout_seconds)) || wait_seconds=$timeout_seconds
             pgha_as_postgres "$PGHA_BINDIR/pg_ctl" -D "$PGHA_PGDATA" stop -m fast -w -t "$wait_seconds" >/dev/null 2>&1 || true
         fi
         ;;
