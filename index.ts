@@ -25,7 +25,7 @@ const haclusterPassword = passwordOrGenerated("hacluster-password", spec.secrets
 const postgresPassword = passwordOrGenerated("postgres-password", spec.secrets.postgresPassword);
 const replicationPassword = passwordOrGenerated("replication-password", spec.secrets.replicationPassword);
 
-const placement = spec.vsphere ? lookupPlacement(spec.vsphere, {}) : undefined;
+const placement = spec.vsphere ? lookupPlacement(spec.vsphere, spec.vm.diskGiB, {}) : undefined;
 const pgNodes = spec.nodes.map((node) => new PgNode(node.name, {
     spec,
     node,

@@ -5,7 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import type * as vsphereTypes from "@pulumi/vsphere";
-import { ClusterSpec, NodeSpec, VsphereSpec } from "./config";
+import { ClusterSpec, ConfigError, NodeSpec, VsphereSpec } from "./config";
 
 /** Loads @pulumi/vsphere on demand: hosts in `existing` mode must work without the package. */
 function loadVsphere(): typeof vsphereTypes {
@@ -25,17 +25,67 @@ export interface VspherePlacement {
     readonly template: pulumi.Output<vsphereTypes.GetVirtualMachineResult>;
 }
 
-export function lookupPlacement(placement: VsphereSpec, opts: pulumi.InvokeOptions): VspherePlacement {
+/**
+ * The error of a failed vSphere lookup, naming the pgha: key to fix: `pgha:vsphereDatastore: no datastore "X"
+ * in datacenter "DC0"` when vCenter has no such object, else the provider's own reason (first line).
+ */
+export function lookupFailure(key: string, what: string, name: string, datacenter: string | undefined, error: unknown): string {
+    const where = datacenter === undefined ? "" : ` in datacenter "${datacenter}"`;
+    const message = error instanceof Error ? error.message : String(error);
+    if (/not found|cannot find|could not find|no .* found/i.test(message)) {
+        return `pgha:${key}: no ${what} "${name}"${where}`;
+    }
+    const reason = message.replace(/^invoke of \S+ failed: /, "").split("\n")[0];
+    return `pgha:${key}: looking up ${what} "${name}"${where} failed: ${reason}`;
+}
+
+/** Why the template cannot be cloned into this cluster's VMs (empty when it can). */
+export function templateProblems(templateName: string, diskGiB: number, template: Pick<vsphereTypes.GetVirtualMachineResult, "disks" | "networkInterfaceTypes">): string[] {
+    const problems: string[] = [];
+    if (template.disks.length === 0) {
+        problems.push(`pgha:vsphereTemplate: "${templateName}" has no disk to clone`);
+    } else if (template.disks[0].size > diskGiB) {
+        problems.push(`pgha:vmDiskGiB: ${diskGiB} GiB is smaller than the disk of template "${templateName}" (${template.disks[0].size} GiB); a clone's disk can grow, not shrink`);
+    }
+    if (template.networkInterfaceTypes.length === 0) {
+        problems.push(`pgha:vsphereTemplate: "${templateName}" has no network adapter to connect to pgha:vsphereNetwork`);
+    }
+    return problems;
+}
+
+/** Runs one lookup; its failure stops the program with a ConfigError naming the key to fix. */
+async function lookup<T>(key: string, what: string, name: string, datacenter: string | undefined, call: () => Promise<T>): Promise<T> {
+    try {
+        return await call();
+    } catch (error) {
+        throw new ConfigError([lookupFailure(key, what, name, datacenter, error)]);
+    }
+}
+
+export function lookupPlacement(placement: VsphereSpec, diskGiB: number, opts: pulumi.InvokeOptions): VspherePlacement {
     const vsphere = loadVsphere();
-    const datacenterId = vsphere.getDatacenterOutput({ name: placement.datacenter }, opts).id;
-    const resourcePoolId = placement.resourcePool
-        ? vsphere.getResourcePoolOutput({ name: placement.resourcePool, datacenterId }, opts).id
-        : vsphere.getComputeClusterOutput({ name: placement.computeCluster as string, datacenterId }, opts).resourcePoolId;
+    const dc = placement.datacenter;
+    const datacenterId = pulumi.output(lookup("vsphereDatacenter", "datacenter", dc, undefined, () => vsphere.getDatacenter({ name: dc }, opts))).apply((d) => d.id as string);
+    const inDatacenter = <T>(key: string, what: string, name: string, call: (datacenterId: string) => Promise<T>) =>
+        datacenterId.apply((id) => lookup(key, what, name, dc, () => call(id)));
+    const pool = placement.resourcePool;
+    const cluster = placement.computeCluster as string;
+    const resourcePoolId = pool
+        ? inDatacenter("vsphereResourcePool", "resource pool", pool, (id) => vsphere.getResourcePool({ name: pool, datacenterId: id }, opts)).id
+        : inDatacenter("vsphereComputeCluster", "compute cluster", cluster, (id) => vsphere.getComputeCluster({ name: cluster, datacenterId: id }, opts)).resourcePoolId;
+    const template = inDatacenter("vsphereTemplate", "template VM", placement.template, (id) => vsphere.getVirtualMachine({ name: placement.template, datacenterId: id }, opts))
+        .apply((t) => {
+            const problems = templateProblems(placement.template, diskGiB, t);
+            if (problems.length > 0) {
+                throw new ConfigError(problems);
+            }
+            return t;
+        });
     return {
         resourcePoolId,
-        datastoreId: vsphere.getDatastoreOutput({ name: placement.datastore, datacenterId }, opts).id,
-        networkId: vsphere.getNetworkOutput({ name: placement.network, datacenterId }, opts).id,
-        template: vsphere.getVirtualMachineOutput({ name: placement.template, datacenterId }, opts),
+        datastoreId: inDatacenter("vsphereDatastore", "datastore", placement.datastore, (id) => vsphere.getDatastore({ name: placement.datastore, datacenterId: id }, opts)).id,
+        networkId: inDatacenter("vsphereNetwork", "network", placement.network, (id) => vsphere.getNetwork({ name: placement.network, datacenterId: id }, opts)).id,
+        template,
     };
 }
 
@@ -55,6 +105,9 @@ export function createVm(
             resourcePoolId: placement.resourcePoolId,
             datastoreId: placement.datastoreId,
             folder: vsphereSpec.folder,
+            // The provider waits for the customization and the guest's address; not for a "routable" one (its
+            // check of the guest's default route): the SSH steps that follow retry their connection (README).
+            waitForGuestNetRoutable: false,
             numCpus: spec.vm.cpus,
             memory: spec.vm.memoryMiB,
             guestId: template.guestId,

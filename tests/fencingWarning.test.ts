@@ -1,7 +1,7 @@
 /** Fencing off is a switch that warns on every run (preview and up), and takes the fence device out. */
 import type { ProgramRun } from "./mockProgram";
 
-jest.mock("@pulumi/vsphere", () => jest.requireActual("./mockProgram").mockVsphereModule(), { virtual: true });
+jest.mock("@pulumi/vsphere", () => jest.requireActual("./mockProgram").mockVsphereModule());
 
 async function run(preview: boolean, overrides: Record<string, unknown>): Promise<ProgramRun> {
     let result: ProgramRun | undefined;

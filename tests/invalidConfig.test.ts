@@ -4,7 +4,7 @@
  */
 import type { Registered } from "./mockProgram";
 
-jest.mock("@pulumi/vsphere", () => jest.requireActual("./mockProgram").mockVsphereModule(), { virtual: true });
+jest.mock("@pulumi/vsphere", () => jest.requireActual("./mockProgram").mockVsphereModule());
 
 const cases: [string, Record<string, unknown>, RegExp][] = [
     ["fewer than 2 nodes", { "pgha:nodes": [{ name: "pgtest1", ip: "192.168.24.11" }] }, /pgha:nodes: has 1 node\(s\)/],

@@ -12,8 +12,6 @@ export interface Registered {
     readonly inputs: Record<string, unknown>;
     /** URNs this resource depends on (dependsOn and input dependencies). */
     readonly dependencies: string[];
-    /** The protect option. */
-    readonly protect: boolean;
 }
 
 export interface ProgramRun {
@@ -37,10 +35,9 @@ export const TEMPLATE = {
     disks: [{ size: 20, thinProvisioned: true, eagerlyScrub: false, label: "Hard disk 1" }],
 };
 
-/** The vsphere package as a virtual module: the registry here does not serve it. */
+/** The vsphere package's resource and data sources, answered by the mocks below (no vCenter under mocks). */
 export function mockVsphereModule(): unknown {
-    const invoke = (token: string) => (args: Record<string, unknown>, opts?: pulumi.InvokeOptions) =>
-        pulumi.output(pulumi.runtime.invoke(token, args, opts));
+    const invoke = (token: string) => (args: Record<string, unknown>, opts?: pulumi.InvokeOptions) => pulumi.runtime.invoke(token, args, opts);
     class VirtualMachine extends pulumi.CustomResource {
         constructor(name: string, args: Record<string, unknown>, opts?: pulumi.CustomResourceOptions) {
             super("vsphere:index/virtualMachine:VirtualMachine", name, args, opts);
@@ -48,12 +45,12 @@ export function mockVsphereModule(): unknown {
     }
     return {
         VirtualMachine,
-        getDatacenterOutput: invoke("vsphere:index/getDatacenter:getDatacenter"),
-        getDatastoreOutput: invoke("vsphere:index/getDatastore:getDatastore"),
-        getNetworkOutput: invoke("vsphere:index/getNetwork:getNetwork"),
-        getResourcePoolOutput: invoke("vsphere:index/getResourcePool:getResourcePool"),
-        getComputeClusterOutput: invoke("vsphere:index/getComputeCluster:getComputeCluster"),
-        getVirtualMachineOutput: invoke("vsphere:index/getVirtualMachine:getVirtualMachine"),
+        getDatacenter: invoke("vsphere:index/getDatacenter:getDatacenter"),
+        getDatastore: invoke("vsphere:index/getDatastore:getDatastore"),
+        getNetwork: invoke("vsphere:index/getNetwork:getNetwork"),
+        getResourcePool: invoke("vsphere:index/getResourcePool:getResourcePool"),
+        getComputeCluster: invoke("vsphere:index/getComputeCluster:getComputeCluster"),
+        getVirtualMachine: invoke("vsphere:index/getVirtualMachine:getVirtualMachine"),
     };
 }
 
@@ -99,7 +96,6 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
             urn,
             inputs: req.getObject()?.toJavaScript() ?? {},
             dependencies: req.getDependenciesList(),
-            protect: req.getProtect(),
         });
         return register(req, cb);
     };

@@ -58,4 +58,7 @@ test("package.json pins the provider SDKs at the versions the toolchain builds (
     const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, "package.json"), "utf8"));
     expect(pkg.dependencies["@pulumi/command"]).toBe(versions.PGHA_PULUMI_COMMAND_VERSION);
     expect(pkg.dependencies["@pulumi/random"]).toBe(versions.PGHA_PULUMI_RANDOM_VERSION);
+    expect(pkg.optionalDependencies["@pulumi/vsphere"]).toBe(versions.PGHA_PULUMI_VSPHERE_VERSION);
+    // The package the tests load is that version too, from npm or from the toolchain's build (tools/setup.sh).
+    expect(JSON.parse(fs.readFileSync(path.join(ROOT, "node_modules", "@pulumi", "vsphere", "package.json"), "utf8")).version).toBe(versions.PGHA_PULUMI_VSPHERE_VERSION);
 });

@@ -62,7 +62,7 @@ _pgha_engine_env() {
   local project="$scratch/project" repo f
   repo="$(cd "$here/.." && pwd)" || return 1
   mkdir -p "$project" || return 1
-  for f in Pulumi.yaml index.ts components scripts package.json tsconfig.json types node_modules; do
+  for f in Pulumi.yaml index.ts components scripts package.json tsconfig.json node_modules; do
     ln -sfn "$repo/$f" "$project/$f" || return 1
   done
   export PGHA_PULUMI_PROJECT="$project"

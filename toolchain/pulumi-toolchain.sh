@@ -8,10 +8,15 @@
 #     parts/<binary>-<version>-<inputs hash>/<binary>   one build per binary
 #     <toolchain key>/bin/     the CLI and its language host (hard links into parts/)
 #     <toolchain key>/home/plugins/   the providers installed as engine plugins
+#     <toolchain key>/nodejs/vsphere  the @pulumi/vsphere package built from the vendored SDK
+#                                     (tools/setup.sh copies it into node_modules when npm lacks it)
 #     logs/<binary>.log        the build logs (go's download lines)
 # Binaries: pulumi and pulumi-language-nodejs from Go modules (wrapper modules in
-# toolchain/engine/), pulumi-resource-command and pulumi-resource-random from the
-# vendored upstream sources (sha256-checked). Versions: toolchain/versions.env.
+# toolchain/engine/), pulumi-resource-command, pulumi-resource-random and
+# pulumi-resource-vsphere (with its Node.js SDK, compiled with the checkout's
+# node_modules: run npm install first) from the vendored upstream sources
+# (sha256-checked), vcsim and govc (vSphere simulator and CLI for the tests) from
+# Go modules. Versions: toolchain/versions.env.
 # Progress goes to stderr, one line per binary; the last line on stdout is the
 # directory to put on PATH.
 #
@@ -82,10 +87,14 @@ main() {
   part_key[pulumi]="$PGHA_PULUMI_CLI_VERSION-$(cd "$here/engine" && hash_of cli/go.mod cli/go.sum)"
   part_key[pulumi-resource-command]="v$PGHA_PULUMI_COMMAND_VERSION-$(text_hash <<<"$PGHA_COMMAND_SRC_SHA256")"
   part_key[pulumi-resource-random]="v$PGHA_PULUMI_RANDOM_VERSION-$(text_hash <<<"$PGHA_RANDOM_SRC_SHA256 $PGHA_PULUMI_YAML_SRC_SHA256 $PGHA_PULUMI_DOTNET_SRC_SHA256")"
-  local parts=(pulumi-language-nodejs pulumi pulumi-resource-command pulumi-resource-random)
+  part_key[pulumi-resource-vsphere]="v$PGHA_PULUMI_VSPHERE_VERSION-$(text_hash <<<"$PGHA_VSPHERE_SRC_SHA256 $PGHA_VSPHERE_UPSTREAM_SRC_SHA256")"
+  part_key[pulumi-vsphere-nodejs]="v$PGHA_PULUMI_VSPHERE_VERSION-$(text_hash <<<"$PGHA_VSPHERE_SRC_SHA256")"
+  part_key[vcsim]="$PGHA_GOVMOMI_VERSION"
+  part_key[govc]="$PGHA_GOVMOMI_VERSION"
+  local parts=(pulumi-language-nodejs pulumi pulumi-resource-command pulumi-resource-random pulumi-resource-vsphere pulumi-vsphere-nodejs vcsim govc)
   local name all_keys
   # The first line names the layout of the toolchain directory: change it when step 4 changes.
-  all_keys="$(echo "layout-2"; for name in "${parts[@]}"; do echo "$name-${part_key[$name]}"; done)"
+  all_keys="$(echo "layout-3"; for name in "${parts[@]}"; do echo "$name-${part_key[$name]}"; done)"
   key="pgha-$(text_hash <<<"$all_keys")"
   dest="$cache_root/$key"
   bin="$dest/bin"
@@ -185,10 +194,62 @@ main() {
       -o "$out/pulumi-resource-random" ./cmd/pulumi-resource-random
   }
 
+  build_vsphere() {
+    local src="$work/vsphere"
+    unpack_vendored "$PGHA_VSPHERE_SRC" "$PGHA_VSPHERE_SRC_SHA256" "$src"
+    local tree
+    tree="$(echo "$src"/pulumi-vsphere-*)"
+    # The terraform provider is the tag's git submodule, which provider/go.mod replaces with ../upstream.
+    unpack_vendored "$PGHA_VSPHERE_UPSTREAM_SRC" "$PGHA_VSPHERE_UPSTREAM_SRC_SHA256" "$src/upstream-src"
+    rm -rf "$tree/upstream"
+    mv "$src"/upstream-src/terraform-provider-vsphere-* "$tree/upstream"
+    cd "$tree/provider"
+    # The provider embeds its schema: the committed one with the release's version (as the upstream Makefile does).
+    local schema=cmd/pulumi-resource-vsphere/schema.json
+    VERSION="$PGHA_PULUMI_VSPHERE_VERSION" node -e '
+      const fs = require("fs");
+      const schema = JSON.parse(fs.readFileSync(process.argv[1], "utf8"));
+      schema.version = process.env.VERSION;
+      fs.writeFileSync(process.argv[2], JSON.stringify(schema));' "$schema" "${schema%schema.json}schema-embed.json"
+    CGO_ENABLED=0 GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath \
+      -ldflags "-s -w -X github.com/pulumi/pulumi-vsphere/provider/v4/pkg/version.Version=$PGHA_PULUMI_VSPHERE_VERSION" \
+      -o "$out/pulumi-resource-vsphere" ./cmd/pulumi-resource-vsphere
+  }
+  # The generated Node.js SDK of the same tag (`pulumi package gen-sdk` is not implemented by the Node host
+  # built here), compiled with the checkout's TypeScript, @types/node and @pulumi/pulumi.
+  build_vsphere_nodejs() {
+    local modules="$here/../node_modules"
+    [[ -x "$modules/.bin/tsc" && -d "$modules/@pulumi/pulumi" ]] || die "no TypeScript or @pulumi/pulumi in $modules: run npm install first"
+    local src="$work/vsphere-sdk"
+    unpack_vendored "$PGHA_VSPHERE_SRC" "$PGHA_VSPHERE_SRC_SHA256" "$src"
+    cd "$src"/pulumi-vsphere-*/sdk/nodejs
+    ln -s "$(cd "$modules" && pwd)" node_modules
+    "$modules/.bin/tsc" -p .
+    # The package's version and the plugin version it asks the engine for (the upstream Makefile's sed).
+    VERSION="$PGHA_PULUMI_VSPHERE_VERSION" node -e '
+      const fs = require("fs");
+      const pkg = JSON.parse(fs.readFileSync("package.json", "utf8"));
+      pkg.version = pkg.pulumi.version = process.env.VERSION;
+      delete pkg.devDependencies;
+      delete pkg.scripts;
+      fs.writeFileSync("bin/package.json", JSON.stringify(pkg, null, 4) + "\n");'
+    cp README.md ../../LICENSE bin/
+    mv bin "$out/pulumi-vsphere-nodejs"
+  }
+  build_govmomi() { # tool
+    GOBIN="$out" GOFLAGS="-buildvcs=false" go install -trimpath -ldflags "-s -w" "github.com/vmware/govmomi/$1@$PGHA_GOVMOMI_VERSION"
+  }
+  build_vcsim() { build_govmomi vcsim; }
+  build_govc() { build_govmomi govc; }
+
   build_part pulumi-language-nodejs "$PGHA_PULUMI_NODEJS_VERSION from Go modules" "1 min" build_nodejs
   build_part pulumi "$PGHA_PULUMI_CLI_VERSION from Go modules" "6 min" build_cli
   build_part pulumi-resource-command "$PGHA_PULUMI_COMMAND_VERSION from $vendor/$PGHA_COMMAND_SRC" "4 min" build_command
   build_part pulumi-resource-random "$PGHA_PULUMI_RANDOM_VERSION from $vendor/$PGHA_RANDOM_SRC" "9 min" build_random
+  build_part pulumi-resource-vsphere "$PGHA_PULUMI_VSPHERE_VERSION from $vendor/$PGHA_VSPHERE_SRC" "3 min" build_vsphere
+  build_part pulumi-vsphere-nodejs "(@pulumi/vsphere $PGHA_PULUMI_VSPHERE_VERSION) from $vendor/$PGHA_VSPHERE_SRC" "1 min" build_vsphere_nodejs
+  build_part vcsim "$PGHA_GOVMOMI_VERSION from Go modules" "1.5 min" build_vcsim
+  build_part govc "$PGHA_GOVMOMI_VERSION from Go modules" "1 min" build_govc
 
   # 4. The toolchain directory: the binaries, and the providers registered as plugins in a
   #    PULUMI_HOME whose plugins/ engine-env.sh links into every engine environment.
@@ -197,7 +258,7 @@ main() {
   local tmp="$work/toolchain"
   part() { printf '%s/parts/%s-%s/%s' "$cache_root" "$1" "${part_key[$1]}" "$1"; }
   mkdir -p "$tmp/bin" "$tmp/home"
-  for name in pulumi pulumi-language-nodejs; do
+  for name in pulumi pulumi-language-nodejs vcsim govc; do
     ln "$(part "$name")" "$tmp/bin/$name" 2>/dev/null || cp "$(part "$name")" "$tmp/bin/$name"
   done
   install_plugin() { # name version
@@ -207,6 +268,9 @@ main() {
   }
   install_plugin command "$PGHA_PULUMI_COMMAND_VERSION"
   install_plugin random "$PGHA_PULUMI_RANDOM_VERSION"
+  install_plugin vsphere "$PGHA_PULUMI_VSPHERE_VERSION"
+  mkdir -p "$tmp/nodejs"
+  cp -a "$(part pulumi-vsphere-nodejs)" "$tmp/nodejs/vsphere"
   printf '%s' "$all_keys" >"$tmp/toolchain.stamp"
   rm -rf "$dest"
   mv "$tmp" "$dest"

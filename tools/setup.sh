@@ -2,7 +2,8 @@
 # Installs what the tests need on a Debian 12 machine, skipping what is already there: Debian's
 # Pacemaker/pcs/corosync/resource-agents/fence-agents (real tools for the CIB and scheduler tests),
 # PostgreSQL 15 (real timelines for the rejoin rule's test; no cluster of it is started here),
-# the shellcheck linter, the npm dependencies, and the Pulumi engine (built once into a cache outside the repo).
+# the shellcheck linter, the npm dependencies, and the Pulumi engine with the vSphere provider and SDK and the
+# vCenter simulator (built once into a cache outside the repo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,4 +38,20 @@ if [[ ! -d node_modules/@pulumi/pulumi || package.json -nt node_modules/.package
 fi
 
 # The Pulumi engine for the engine tests: reused from the cache (or a compatible pulumi on PATH) when present.
-bash toolchain/pulumi-toolchain.sh >/dev/null
+bin="$(bash toolchain/pulumi-toolchain.sh | tail -n 1)"
+
+# @pulumi/vsphere: npm's (an optional dependency) where the registry serves it, else the package the toolchain
+# built from the vendored SDK of the same version, copied (not linked, so that it loads this @pulumi/pulumi).
+# shellcheck source=toolchain/versions.env
+. toolchain/versions.env
+installed="$(node -p 'try { require("./node_modules/@pulumi/vsphere/package.json").version } catch { "" }')"
+if [[ $installed != "$PGHA_PULUMI_VSPHERE_VERSION" ]]; then
+    built="$bin/../nodejs/vsphere"
+    if [[ ! -f $built/package.json ]]; then
+        echo "setup: npm did not install @pulumi/vsphere $PGHA_PULUMI_VSPHERE_VERSION and the toolchain in $bin has no build of it" >&2
+        exit 1
+    fi
+    echo "setup: @pulumi/vsphere $PGHA_PULUMI_VSPHERE_VERSION from the toolchain's build of the vendored SDK"
+    rm -rf node_modules/@pulumi/vsphere
+    cp -a "$built" node_modules/@pulumi/vsphere
+fi

@@ -1,0 +1,241 @@
+/**
+ * The vSphere path with the real engine, the real vsphere provider and @pulumi/vsphere (toolchain/, built from
+ * the vendored source) against VMware's vCenter simulator (vcsim, started here on loopback and stopped again):
+ * the dev stack with the simulator's objects in place of its EXAMPLE values. Preview lists the VMs and every
+ * step; bad vSphere names fail at preview with the key to fix; `pulumi up --target` the VMs (the simulated
+ * guests run no SSH, so the steps are not run) clones them as configured, checked with govc; destroy is refused
+ * while the VMs are protected.
+ * What vcsim v0.46.0 cannot show with this provider (README, vSphere): an update of a VM (every update fails
+ * in the simulator, and a second up is not empty), and the compute-cluster placement (see PLACEMENT).
+ */
+import { ChildProcess, spawn, spawnSync } from "child_process";
+import * as path from "path";
+import { EngineResult, EngineWorkspace } from "./engine";
+import { TEST_SECRETS } from "./fixtures";
+
+const NODES = [
+    { name: "pgtest1", ip: "192.168.24.11" },
+    { name: "pgtest2", ip: "192.168.24.12" },
+    { name: "pgtest3", ip: "192.168.24.13" },
+];
+const VM_TYPE = "vsphere:index/virtualMachine:VirtualMachine";
+const TEMPLATE = "centos79-template";
+const TEMPLATE_DISK_GIB = 20;
+
+/**
+ * The simulator's inventory in place of the dev stack's EXAMPLE vCenter objects. The VMs go to the standalone
+ * host's pool: with a compute cluster the provider asks for the cluster as a plain ComputeResource, which a
+ * real vCenter answers and vcsim does not (ManagedObjectNotFound). The cluster's lookup is still checked.
+ */
+const PLACEMENT = {
+    "pgha:vsphereDatacenter": "DC0",
+    "pgha:vsphereComputeCluster": "DC0_C0",
+    "pgha:vsphereResourcePool": "DC0_H0/Resources",
+    "pgha:vsphereDatastore": "LocalDS_0",
+    "pgha:vsphereNetwork": "VM Network",
+    "pgha:vsphereFolder": "pgha",
+    "pgha:vsphereTemplate": TEMPLATE,
+};
+
+let engine: EngineWorkspace;
+let vcsim: ChildProcess | undefined;
+let bin: string;
+let govcUrl: string;
+/** The VMs and their parent components, the targets of `pulumi up --target`. */
+let vmUrns: string[];
+
+/** Starts vcsim on a free loopback port; resolves with its URL (the line it prints first). */
+function startVcsim(): Promise<string> {
+    // One cluster of two hosts, a standalone host, one datastore, no VM: the test makes the template.
+    vcsim = spawn(path.join(bin, "vcsim"), ["-l", "127.0.0.1:0", "-dc", "1", "-cluster", "1", "-host", "2", "-standalone-host", "1", "-vm", "0", "-ds", "1"], {
+        stdio: ["ignore", "pipe", "pipe"],
+    });
+    const proc = vcsim;
+    return new Promise((resolve, reject) => {
+        let out = "";
+        const timer = setTimeout(() => reject(new Error(`vcsim printed no URL within 30 s: ${out}`)), 30_000);
+        const read = (chunk: Buffer) => {
+            out += chunk.toString();
+            const url = /GOVC_URL=(https:\/\/\S+)/.exec(out);
+            if (url) {
+                clearTimeout(timer);
+                resolve(url[1]);
+            }
+        };
+        proc.stdout?.on("data", read);
+        proc.stderr?.on("data", read);
+        proc.on("exit", (code) => reject(new Error(`vcsim exited (${code}): ${out}`)));
+    });
+}
+
+function govc(...args: string[]): string {
+    const result = spawnSync(path.join(bin, "govc"), args, { encoding: "utf8", env: { ...process.env, GOVC_URL: govcUrl, GOVC_INSECURE: "1" } });
+    if (result.status !== 0) {
+        throw new Error(`govc ${args.join(" ")} failed (${result.status}): ${result.stderr}`);
+    }
+    return result.stdout;
+}
+
+interface VmInfo {
+    readonly config: {
+        readonly guestId: string;
+        readonly hardware: { readonly numCPU: number; readonly memoryMB: number; readonly device: Array<Record<string, any>> };
+    };
+    readonly guest: { readonly hostName?: string; readonly ipAddress?: string; readonly net?: unknown[] };
+}
+
+/** The VMs under the pgha folder, by name (vm.info -json). */
+function vmsInFolder(): Map<string, VmInfo> {
+    const names = govc("ls", "/DC0/vm/pgha").split("\n").filter(Boolean);
+    const vms = new Map<string, VmInfo>();
+    for (const name of names) {
+        const info = JSON.parse(govc("vm.info", "-json", name)).virtualMachines[0] as VmInfo;
+        vms.set(path.basename(name), info);
+    }
+    return vms;
+}
+
+function pulumi(...args: string[]): EngineResult {
+    return engine.run(["pulumi", ...args, "--non-interactive", "--stack", "vcsim"]);
+}
+
+function expectOk(result: EngineResult): void {
+    if (result.status !== 0) {
+        throw new Error(`exit ${result.status}:\n${result.output}`);
+    }
+}
+
+/**
+ * `pulumi up` of the VMs only: the simulated guests cannot run the SSH steps. One VM at a time: with three
+ * clones of one template at once, vcsim v0.46.0 left two of them unconfigured after the clone task and the
+ * provider waiting on them (past 10 minutes); one at a time each clone takes about a second.
+ */
+function upVms(): EngineResult {
+    return pulumi("up", "--yes", "--skip-preview", "--parallel", "1", ...vmUrns.flatMap((urn) => ["--target", urn]));
+}
+
+/** The steps of a JSON preview, by resource name. */
+function previewSteps(): Map<string, { op: string; type: string }> {
+    const preview = pulumi("preview", "--json");
+    expectOk(preview);
+    const plan = JSON.parse(preview.output) as { steps: Array<{ op: string; urn: string; newState?: { type: string }; oldState?: { type: string } }> };
+    return new Map(plan.steps.map((s) => [s.urn.split("::").pop() as string, { op: s.op, type: (s.newState ?? s.oldState)?.type ?? "" }]));
+}
+
+beforeAll(async () => {
+    engine = new EngineWorkspace();
+    const where = engine.run(["bash", "-c", 'printf %s "$PGHA_PULUMI_BIN"']);
+    expectOk(where);
+    bin = where.output.trim();
+    govcUrl = await startVcsim();
+    govc("folder.create", "/DC0/vm/pgha");
+    govc("vm.create", "-ds", "LocalDS_0", "-pool", "/DC0/host/DC0_H0/Resources", "-net", "VM Network", "-net.adapter", "vmxnet3",
+        "-disk", `${TEMPLATE_DISK_GIB}GB`, "-g", "centos7_64Guest", "-on=false", "-folder", "/DC0/vm", TEMPLATE);
+    govc("vm.markastemplate", TEMPLATE);
+    const server = new URL(govcUrl);
+    engine.createStack("vcsim", "dev", {
+        "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey,
+        "pgha:fencePassword": TEST_SECRETS.fencePassword,
+        "pgha:haclusterPassword": "VcsimTestHacluster1",
+        "pgha:postgresPassword": "VcsimTestPostgres1",
+        "pgha:replicationPassword": "VcsimTestReplication1",
+        "vsphere:password": decodeURIComponent(server.password),
+    }, {
+        ...PLACEMENT,
+        "vsphere:vsphereServer": server.host,
+        "vsphere:user": decodeURIComponent(server.username),
+        "vsphere:allowUnverifiedSsl": "true",
+    });
+}, 1_200_000);
+
+afterAll(() => {
+    vcsim?.kill("SIGKILL");
+    engine?.cleanup();
+});
+
+test("preview lists the three VMs and every step of the dev stack, with fencing through vCenter", () => {
+    const steps = previewSteps();
+    for (const node of NODES) {
+        expect(steps.get(node.name)).toEqual({ op: "create", type: VM_TYPE });
+        for (const step of ["os-prep", "resource-agents", "postgresql", "tools", "pcsd"]) {
+            expect(steps.get(`${node.name}-${step}`)?.op).toBe("create");
+        }
+    }
+    expect(steps.get("vips-cib-push")?.op).toBe("create");
+    expect([...steps.values()].filter((s) => s.type === VM_TYPE)).toHaveLength(3);
+    const plan = JSON.parse(pulumi("preview", "--json").output) as { steps: Array<{ urn: string; newState?: { type: string; inputs: Record<string, unknown> } }> };
+    // Fencing through vCenter: the CIB step creates one fence_vmware_rest device for the three VMs.
+    const cib = plan.steps.find((s) => s.urn.endsWith("::vips-cib-push"));
+    expect(String(cib?.newState?.inputs.create)).toContain("'stonith' 'create' 'vmfence' 'fence_vmware_rest'");
+    expect(String(cib?.newState?.inputs.create)).toContain("'pcmk_host_map=pgtest1:pgtest1;pgtest2:pgtest2;pgtest3:pgtest3'");
+    const targets = new Set([VM_TYPE, "pgha:index:PgNode"]);
+    vmUrns = plan.steps.filter((s) => targets.has(s.newState?.type ?? "")).map((s) => s.urn);
+    expect(vmUrns).toHaveLength(6);
+}, 300_000);
+
+test.each([
+    [{ "pgha:vsphereDatacenter": "DC9" }, 'pgha:vsphereDatacenter: no datacenter "DC9"'],
+    [{ "pgha:vsphereTemplate": "centos99" }, 'pgha:vsphereTemplate: no template VM "centos99" in datacenter "DC0"'],
+    [{ "pgha:vsphereDatastore": "NoSuchDS" }, 'pgha:vsphereDatastore: no datastore "NoSuchDS" in datacenter "DC0"'],
+    [{ "pgha:vsphereNetwork": "No Such Network" }, 'pgha:vsphereNetwork: no network "No Such Network" in datacenter "DC0"'],
+    [{ "pgha:vsphereResourcePool": "DC0_H0/Resources/nope" }, 'pgha:vsphereResourcePool: no resource pool "DC0_H0/Resources/nope" in datacenter "DC0"'],
+    [{ "pgha:vsphereResourcePool": "", "pgha:vsphereComputeCluster": "DC0_C9" }, 'pgha:vsphereComputeCluster: no compute cluster "DC0_C9" in datacenter "DC0"'],
+    [{ "pgha:vmDiskGiB": "15" }, `pgha:vmDiskGiB: 15 GiB is smaller than the disk of template "${TEMPLATE}" (${TEMPLATE_DISK_GIB} GiB)`],
+])("bad vSphere input %j fails at preview with the key to fix, not with a provider error", (bad: Record<string, string>, message) => {
+    const good: Record<string, string> = { ...PLACEMENT, "pgha:vmDiskGiB": "60" };
+    for (const [key, value] of Object.entries(bad)) {
+        expectOk(pulumi("config", "set", key, value));
+    }
+    try {
+        const preview = pulumi("preview");
+        expect(preview.status).not.toBe(0);
+        expect(preview.output).toContain(message);
+        // The program's error, not the provider's: no Go trace, no raw vSphere fault.
+        expect(preview.output).not.toMatch(/panic:|goroutine|provider2\.go|ServerFaultCode/);
+        expect(preview.output).not.toContain("VirtualMachine pgtest1 create");
+    } finally {
+        for (const key of Object.keys(bad)) {
+            expectOk(pulumi("config", "set", key, good[key]));
+        }
+    }
+}, 300_000);
+
+test("up of the VMs clones the template into three customized VMs of the configured size", () => {
+    expectOk(upVms());
+    const vms = vmsInFolder();
+    expect([...vms.keys()].sort()).toEqual(NODES.map((n) => n.name));
+    for (const node of NODES) {
+        const vm = vms.get(node.name) as VmInfo;
+        expect(vm.config.hardware.numCPU).toBe(2);
+        expect(vm.config.hardware.memoryMB).toBe(2048);
+        expect(vm.config.guestId).toBe("centos7_64Guest");
+        const disks = vm.config.hardware.device.filter((d) => "capacityInKB" in d);
+        expect(disks.map((d) => d.capacityInKB)).toEqual([60 * 1024 * 1024]);
+        const nics = vm.config.hardware.device.filter((d) => "macAddress" in d);
+        expect(nics).toHaveLength(1);
+        // Guest customization as vcsim applies it to the guest info: hostname, static address, DNS.
+        expect(vm.guest.hostName).toBe(node.name);
+        expect(vm.guest.ipAddress).toBe(node.ip);
+        expect(vm.guest.net).toEqual([expect.objectContaining({
+            network: "VM Network",
+            ipAddress: [node.ip],
+            dnsConfig: expect.objectContaining({ hostName: node.name, searchDomain: ["example.internal"] }),
+        })]);
+    }
+    expect(govc("events", "/DC0/vm/pgha/pgtest1")).toContain("Customization of VM pgtest1 succeeded");
+}, 600_000);
+
+test("destroy is refused while the VMs are protected (pgha:protect); unprotected, it deletes them and keeps the template", () => {
+    const refused = pulumi("destroy", "--yes", "--skip-preview");
+    expect(refused.status).not.toBe(0);
+    expect(refused.output).toMatch(/pgtest\d.*\n?.*because it is protected|because it is protected/);
+    expect([...vmsInFolder().keys()].sort()).toEqual(NODES.map((n) => n.name));
+
+    // pgha:protect false and `pulumi up` is the documented way; vcsim fails every VM update (README), so the
+    // engine's own unprotect stands in for that up here.
+    expectOk(pulumi("state", "unprotect", "--all", "--yes"));
+    // One at a time too: three deletions at once stalled vcsim until the provider's 5-minute deadline.
+    expectOk(pulumi("destroy", "--yes", "--skip-preview", "--parallel", "1"));
+    expect([...vmsInFolder().keys()]).toEqual([]);
+    expect(govc("ls", "/DC0/vm")).toContain(TEMPLATE);
+}, 600_000);
