@@ -133,7 +133,15 @@ export function createVm(
                 },
             },
         },
-        // A VM holds a copy of the database: never deleted or replaced unless the stack says so (pgha:protect).
-        { ...opts, protect: spec.protect },
+        {
+            ...opts,
+            // A VM holds a copy of the database: never deleted or replaced unless the stack says so (pgha:protect).
+            protect: spec.protect,
+            // Settings pgha does not set, which the provider would otherwise "change" on every up: the OVF maps
+            // of the clone (read back empty; pgha clones a VM template, never an OVF) and the swap placement
+            // (the provider's default, "inherit", against what vCenter reports: nothing, in the simulator; a change
+            // of it restarts the guest, which an up must not do to a database node for a setting pgha does not own).
+            ignoreChanges: ["clone.ovfNetworkMap", "clone.ovfStorageMap", "swapPlacementPolicy"],
+        },
     );
 }

@@ -1,17 +1,18 @@
 /**
  * The vSphere path with the real engine, the real vsphere provider and @pulumi/vsphere (toolchain/, built from
- * the vendored source) against VMware's vCenter simulator (vcsim, started here on loopback and stopped again):
+ * the vendored source) against VMware's vCenter simulator (tests/vcsim.ts: started on loopback, stopped again):
  * the dev stack with the simulator's objects in place of its EXAMPLE values. Preview lists the VMs and every
  * step; bad vSphere names fail at preview with the key to fix; `pulumi up --target` the VMs (the simulated
- * guests run no SSH, so the steps are not run) clones them as configured, checked with govc; destroy is refused
- * while the VMs are protected.
- * What vcsim v0.46.0 cannot show with this provider (README, vSphere): an update of a VM (every update fails
- * in the simulator, and a second up is not empty), and the compute-cluster placement (see PLACEMENT).
+ * guests run no SSH, so the steps are not run) clones them as configured, checked with govc; a second up
+ * changes nothing; a memory change updates the VMs in place; destroy is refused while the VMs are protected,
+ * and deletes them once pgha:protect is false.
+ * What vcsim v0.46.0 cannot show with this provider (README, vSphere): the compute-cluster placement (see
+ * PLACEMENT) and parallel clones (see upVms).
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as path from "path";
 import { EngineResult, EngineWorkspace } from "./engine";
 import { TEST_SECRETS } from "./fixtures";
+import { Vcsim } from "./vcsim";
 
 const NODES = [
     { name: "pgtest1", ip: "192.168.24.11" },
@@ -25,7 +26,8 @@ const TEMPLATE_DISK_GIB = 20;
 /**
  * The simulator's inventory in place of the dev stack's EXAMPLE vCenter objects. The VMs go to the standalone
  * host's pool: with a compute cluster the provider asks for the cluster as a plain ComputeResource, which a
- * real vCenter answers and vcsim does not (ManagedObjectNotFound). The cluster's lookup is still checked.
+ * real vCenter answers and vcsim does not (ManagedObjectNotFound, already at preview). Only an unknown
+ * cluster's lookup is checked.
  */
 const PLACEMENT = {
     "pgha:vsphereDatacenter": "DC0",
@@ -38,47 +40,18 @@ const PLACEMENT = {
 };
 
 let engine: EngineWorkspace;
-let vcsim: ChildProcess | undefined;
-let bin: string;
-let govcUrl: string;
+let vcsim: Vcsim | undefined;
 /** The VMs and their parent components, the targets of `pulumi up --target`. */
 let vmUrns: string[];
 
-/** Starts vcsim on a free loopback port; resolves with its URL (the line it prints first). */
-function startVcsim(): Promise<string> {
-    // One cluster of two hosts, a standalone host, one datastore, no VM: the test makes the template.
-    vcsim = spawn(path.join(bin, "vcsim"), ["-l", "127.0.0.1:0", "-dc", "1", "-cluster", "1", "-host", "2", "-standalone-host", "1", "-vm", "0", "-ds", "1"], {
-        stdio: ["ignore", "pipe", "pipe"],
-    });
-    const proc = vcsim;
-    return new Promise((resolve, reject) => {
-        let out = "";
-        const timer = setTimeout(() => reject(new Error(`vcsim printed no URL within 30 s: ${out}`)), 30_000);
-        const read = (chunk: Buffer) => {
-            out += chunk.toString();
-            const url = /GOVC_URL=(https:\/\/\S+)/.exec(out);
-            if (url) {
-                clearTimeout(timer);
-                resolve(url[1]);
-            }
-        };
-        proc.stdout?.on("data", read);
-        proc.stderr?.on("data", read);
-        proc.on("exit", (code) => reject(new Error(`vcsim exited (${code}): ${out}`)));
-    });
-}
-
 function govc(...args: string[]): string {
-    const result = spawnSync(path.join(bin, "govc"), args, { encoding: "utf8", env: { ...process.env, GOVC_URL: govcUrl, GOVC_INSECURE: "1" } });
-    if (result.status !== 0) {
-        throw new Error(`govc ${args.join(" ")} failed (${result.status}): ${result.stderr}`);
-    }
-    return result.stdout;
+    return (vcsim as Vcsim).govc(...args);
 }
 
 interface VmInfo {
     readonly config: {
         readonly guestId: string;
+        readonly instanceUuid: string;
         readonly hardware: { readonly numCPU: number; readonly memoryMB: number; readonly device: Array<Record<string, any>> };
     };
     readonly guest: { readonly hostName?: string; readonly ipAddress?: string; readonly net?: unknown[] };
@@ -107,8 +80,8 @@ function expectOk(result: EngineResult): void {
 
 /**
  * `pulumi up` of the VMs only: the simulated guests cannot run the SSH steps. One VM at a time: with three
- * clones of one template at once, vcsim v0.46.0 left two of them unconfigured after the clone task and the
- * provider waiting on them (past 10 minutes); one at a time each clone takes about a second.
+ * clones at once, vcsim v0.46.0 dropped a connection ("Post .../sdk: EOF") in one run and stalled past 10
+ * minutes in another; one at a time each clone takes about a second.
  */
 function upVms(): EngineResult {
     return pulumi("up", "--yes", "--skip-preview", "--parallel", "1", ...vmUrns.flatMap((urn) => ["--target", urn]));
@@ -126,13 +99,13 @@ beforeAll(async () => {
     engine = new EngineWorkspace();
     const where = engine.run(["bash", "-c", 'printf %s "$PGHA_PULUMI_BIN"']);
     expectOk(where);
-    bin = where.output.trim();
-    govcUrl = await startVcsim();
+    // One cluster of two hosts, a standalone host, one datastore, no VM: the test makes the template.
+    vcsim = await Vcsim.start(where.output.trim(), ["-dc", "1", "-cluster", "1", "-host", "2", "-standalone-host", "1", "-vm", "0", "-ds", "1"]);
     govc("folder.create", "/DC0/vm/pgha");
     govc("vm.create", "-ds", "LocalDS_0", "-pool", "/DC0/host/DC0_H0/Resources", "-net", "VM Network", "-net.adapter", "vmxnet3",
         "-disk", `${TEMPLATE_DISK_GIB}GB`, "-g", "centos7_64Guest", "-on=false", "-folder", "/DC0/vm", TEMPLATE);
     govc("vm.markastemplate", TEMPLATE);
-    const server = new URL(govcUrl);
+    const server = new URL(vcsim.url);
     engine.createStack("vcsim", "dev", {
         "pgha:sshPrivateKey": TEST_SECRETS.sshPrivateKey,
         "pgha:fencePassword": TEST_SECRETS.fencePassword,
@@ -148,8 +121,8 @@ beforeAll(async () => {
     });
 }, 1_200_000);
 
-afterAll(() => {
-    vcsim?.kill("SIGKILL");
+afterAll(async () => {
+    await vcsim?.stop();
     engine?.cleanup();
 });
 
@@ -225,16 +198,74 @@ test("up of the VMs clones the template into three customized VMs of the configu
     expect(govc("events", "/DC0/vm/pgha/pgtest1")).toContain("Customization of VM pgtest1 succeeded");
 }, 600_000);
 
-test("destroy is refused while the VMs are protected (pgha:protect); unprotected, it deletes them and keeps the template", () => {
+/**
+ * What a preview of the VMs only would change, by VM name: the operation and the properties it changes. A
+ * preview that plans a refused replacement exits non-zero with the plan still on stdout.
+ */
+function vmChanges(): Map<string, { op: string; properties: string[] }> {
+    const preview = pulumi("preview", "--json", ...vmUrns.flatMap((urn) => ["--target", urn]));
+    const plan = JSON.parse(preview.output) as { steps: Array<{ op: string; urn: string; newState?: { type: string }; oldState?: { type: string }; detailedDiff?: Record<string, unknown> }> };
+    return new Map(plan.steps
+        .filter((s) => (s.newState ?? s.oldState)?.type === VM_TYPE && s.op !== "same")
+        .map((s) => [s.urn.split("::").pop() as string, { op: s.op, properties: Object.keys(s.detailedDiff ?? {}) }]));
+}
+
+function vmIds(): Map<string, string> {
+    return new Map([...vmsInFolder()].map(([name, vm]) => [name, vm.config.instanceUuid]));
+}
+
+test("a second up changes nothing", () => {
+    expect(vmChanges()).toEqual(new Map());
+    expectOk(pulumi("up", "--yes", "--skip-preview", "--expect-no-changes", ...vmUrns.flatMap((urn) => ["--target", urn])));
+}, 600_000);
+
+test("a changed pgha:vmMemoryMiB updates each VM in place", () => {
+    const before = vmIds();
+    expectOk(pulumi("config", "set", "pgha:vmMemoryMiB", "4096"));
+    const changes = vmChanges();
+    expect([...changes.keys()].sort()).toEqual(NODES.map((n) => n.name));
+    for (const change of changes.values()) {
+        expect(change.op).toBe("update");
+        expect(change.properties).toContain("memory");
+    }
+    expectOk(upVms());
+    const vms = vmsInFolder();
+    for (const node of NODES) {
+        expect(vms.get(node.name)?.config.hardware.memoryMB).toBe(4096);
+    }
+    expect(vmIds()).toEqual(before);
+    expect(vmChanges()).toEqual(new Map());
+}, 600_000);
+
+test("a changed pgha:domain (clone customization) would replace every VM: refused while they are protected", () => {
+    const before = vmIds();
+    expectOk(pulumi("config", "set", "pgha:domain", "other.internal"));
+    try {
+        const changes = vmChanges();
+        expect([...changes.keys()].sort()).toEqual(NODES.map((n) => n.name));
+        for (const change of changes.values()) {
+            expect(change.op).toBe("replace");
+            expect(change.properties).toContain("clone.customize.linuxOptions.domain");
+        }
+        const up = upVms();
+        expect(up.status).not.toBe(0);
+        expect(up.output).toMatch(/unable to replace resource .*\n?.*marked for protection/);
+    } finally {
+        expectOk(pulumi("config", "set", "pgha:domain", "example.internal"));
+    }
+    expect(vmIds()).toEqual(before);
+    expect(vmChanges()).toEqual(new Map());
+}, 600_000);
+
+test("destroy is refused while the VMs are protected (pgha:protect); with pgha:protect false and an up, it deletes them and keeps the template", () => {
     const refused = pulumi("destroy", "--yes", "--skip-preview");
     expect(refused.status).not.toBe(0);
-    expect(refused.output).toMatch(/pgtest\d.*\n?.*because it is protected|because it is protected/);
+    expect(refused.output).toMatch(/because it is protected/);
     expect([...vmsInFolder().keys()].sort()).toEqual(NODES.map((n) => n.name));
 
-    // pgha:protect false and `pulumi up` is the documented way; vcsim fails every VM update (README), so the
-    // engine's own unprotect stands in for that up here.
-    expectOk(pulumi("state", "unprotect", "--all", "--yes"));
-    // One at a time too: three deletions at once stalled vcsim until the provider's 5-minute deadline.
+    expectOk(pulumi("config", "set", "pgha:protect", "false"));
+    expectOk(upVms());
+    // One at a time, as upVms.
     expectOk(pulumi("destroy", "--yes", "--skip-preview", "--parallel", "1"));
     expect([...vmsInFolder().keys()]).toEqual([]);
     expect(govc("ls", "/DC0/vm")).toContain(TEMPLATE);
