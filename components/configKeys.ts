@@ -169,8 +169,8 @@ export const CONFIG_KEY_SCHEMAS = {
     sshPort: integer(1, 65535).default(22).describe("SSH port of the nodes."),
     sshPrivateKey: required(secret(), (key) => `pulumi config set --secret pgha:${key} < ~/.ssh/id_ed25519`).describe("Private key (PEM/OpenSSH text) for SSH to the nodes. Required. Set with `pulumi config set --secret pgha:sshPrivateKey < key`."),
     // VM sizing and vSphere placement
-    vmCpus: integer(1, 128).default(2).describe("vCPUs per VM (vsphere mode)."),
-    vmMemoryMiB: integer(512, 1048576).default(2048).describe("Memory per VM in MiB (vsphere mode)."),
+    vmCpus: integer(1, 128).default(2).describe("vCPUs per VM (vsphere mode). A change restarts each VM's guest, all three at once unless applied one VM at a time (README, Operating the cluster)."),
+    vmMemoryMiB: integer(512, 1048576).default(2048).describe("Memory per VM in MiB (vsphere mode). A change restarts each VM's guest, all three at once unless applied one VM at a time (README, Operating the cluster)."),
     vmDiskGiB: integer(10, 65536).default(60).describe("System disk size per VM in GiB (vsphere mode); not smaller than the template's disk."),
     vsphereDatacenter: text().default("").describe("vSphere datacenter (required in vsphere mode)."),
     vsphereComputeCluster: text().default("").describe("vSphere compute cluster whose root resource pool receives the VMs; set this or vsphereResourcePool."),
