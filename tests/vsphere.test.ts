@@ -78,22 +78,39 @@ function expectOk(result: EngineResult): void {
     }
 }
 
+/** The --target arguments that restrict a command to the VMs. */
+function vmTargets(): string[] {
+    return vmUrns.flatMap((urn) => ["--target", urn]);
+}
+
 /**
  * `pulumi up` of the VMs only: the simulated guests cannot run the SSH steps. One VM at a time: with three
  * clones at once, vcsim v0.46.0 dropped a connection ("Post .../sdk: EOF") in one run and stalled past 10
  * minutes in another; one at a time each clone takes about a second.
  */
-function upVms(): EngineResult {
-    return pulumi("up", "--yes", "--skip-preview", "--parallel", "1", ...vmUrns.flatMap((urn) => ["--target", urn]));
+function upVms(...options: string[]): EngineResult {
+    return pulumi("up", "--yes", "--skip-preview", "--parallel", "1", ...options, ...vmTargets());
 }
 
-/** The steps of a JSON preview, by resource name. */
-function previewSteps(): Map<string, { op: string; type: string }> {
-    const preview = pulumi("preview", "--json");
-    expectOk(preview);
-    const plan = JSON.parse(preview.output) as { steps: Array<{ op: string; urn: string; newState?: { type: string }; oldState?: { type: string } }> };
-    return new Map(plan.steps.map((s) => [s.urn.split("::").pop() as string, { op: s.op, type: (s.newState ?? s.oldState)?.type ?? "" }]));
+interface PreviewStep {
+    readonly op: string;
+    readonly urn: string;
+    readonly newState?: { readonly type: string; readonly inputs: Record<string, unknown> };
+    readonly oldState?: { readonly type: string };
+    readonly detailedDiff?: Record<string, unknown>;
 }
+
+/**
+ * The steps of `pulumi preview --json` with `args`, with the exit status: a preview that plans a refused
+ * replacement exits non-zero with the plan still on stdout.
+ */
+function previewPlan(...args: string[]): { status: number; steps: PreviewStep[] } {
+    const preview = pulumi("preview", "--json", ...args);
+    return { status: preview.status, steps: (JSON.parse(preview.output) as { steps: PreviewStep[] }).steps };
+}
+
+const resourceName = (step: PreviewStep) => step.urn.split("::").pop() as string;
+const resourceType = (step: PreviewStep) => (step.newState ?? step.oldState)?.type;
 
 beforeAll(async () => {
     engine = new EngineWorkspace();
@@ -127,7 +144,9 @@ afterAll(async () => {
 });
 
 test("preview lists the three VMs and every step of the dev stack, with fencing through vCenter", () => {
-    const steps = previewSteps();
+    const plan = previewPlan();
+    expect(plan.status).toBe(0);
+    const steps = new Map(plan.steps.map((s) => [resourceName(s), { op: s.op, type: resourceType(s) }]));
     for (const node of NODES) {
         expect(steps.get(node.name)).toEqual({ op: "create", type: VM_TYPE });
         for (const step of ["os-prep", "resource-agents", "postgresql", "tools", "pcsd"]) {
@@ -136,13 +155,12 @@ test("preview lists the three VMs and every step of the dev stack, with fencing 
     }
     expect(steps.get("vips-cib-push")?.op).toBe("create");
     expect([...steps.values()].filter((s) => s.type === VM_TYPE)).toHaveLength(3);
-    const plan = JSON.parse(pulumi("preview", "--json").output) as { steps: Array<{ urn: string; newState?: { type: string; inputs: Record<string, unknown> } }> };
     // Fencing through vCenter: the CIB step creates one fence_vmware_rest device for the three VMs.
     const cib = plan.steps.find((s) => s.urn.endsWith("::vips-cib-push"));
     expect(String(cib?.newState?.inputs.create)).toContain("'stonith' 'create' 'vmfence' 'fence_vmware_rest'");
     expect(String(cib?.newState?.inputs.create)).toContain("'pcmk_host_map=pgtest1:pgtest1;pgtest2:pgtest2;pgtest3:pgtest3'");
     const targets = new Set([VM_TYPE, "pgha:index:PgNode"]);
-    vmUrns = plan.steps.filter((s) => targets.has(s.newState?.type ?? "")).map((s) => s.urn);
+    vmUrns = plan.steps.filter((s) => targets.has(resourceType(s) ?? "")).map((s) => s.urn);
     expect(vmUrns).toHaveLength(6);
 }, 300_000);
 
@@ -198,16 +216,11 @@ test("up of the VMs clones the template into three customized VMs of the configu
     expect(govc("events", "/DC0/vm/pgha/pgtest1")).toContain("Customization of VM pgtest1 succeeded");
 }, 600_000);
 
-/**
- * What a preview of the VMs only would change, by VM name: the operation and the properties it changes. A
- * preview that plans a refused replacement exits non-zero with the plan still on stdout.
- */
+/** What a preview of the VMs only would change, by VM name: the operation and the properties it changes. */
 function vmChanges(): Map<string, { op: string; properties: string[] }> {
-    const preview = pulumi("preview", "--json", ...vmUrns.flatMap((urn) => ["--target", urn]));
-    const plan = JSON.parse(preview.output) as { steps: Array<{ op: string; urn: string; newState?: { type: string }; oldState?: { type: string }; detailedDiff?: Record<string, unknown> }> };
-    return new Map(plan.steps
-        .filter((s) => (s.newState ?? s.oldState)?.type === VM_TYPE && s.op !== "same")
-        .map((s) => [s.urn.split("::").pop() as string, { op: s.op, properties: Object.keys(s.detailedDiff ?? {}) }]));
+    return new Map(previewPlan(...vmTargets()).steps
+        .filter((s) => resourceType(s) === VM_TYPE && s.op !== "same")
+        .map((s) => [resourceName(s), { op: s.op, properties: Object.keys(s.detailedDiff ?? {}) }]));
 }
 
 function vmIds(): Map<string, string> {
@@ -216,7 +229,7 @@ function vmIds(): Map<string, string> {
 
 test("a second up changes nothing", () => {
     expect(vmChanges()).toEqual(new Map());
-    expectOk(pulumi("up", "--yes", "--skip-preview", "--expect-no-changes", ...vmUrns.flatMap((urn) => ["--target", urn])));
+    expectOk(upVms("--expect-no-changes"));
 }, 600_000);
 
 test("a changed pgha:vmMemoryMiB updates each VM in place", () => {
