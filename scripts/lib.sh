@@ -41,12 +41,35 @@ pgha_install_packages() {
     done
     ((${#missing[@]} == 0)) && return 0
     if [[ $family == debian ]]; then
-        DEBIAN_FRONTEND=noninteractive apt-get update -q
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+        pgha_apt_bounded 120 update -q
+        pgha_apt_install --no-install-recommends "${missing[@]}"
     else
         yum install -y -q "${missing[@]}"
     fi
     pgha_changed "installed ${missing[*]}"
+}
+
+# apt-get install ARGS...: what needs the network is bounded and retried, since apt-get was seen to hang for
+# good (all its methods idle) behind a caching proxy; the install itself then runs from the downloaded
+# packages, unbounded, since stopping dpkg halfway would leave packages half-configured.
+pgha_apt_install() {
+    pgha_apt_bounded 900 install --download-only -y -q "$@"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@"
+}
+
+# apt-get ARGS..., stopped after SECONDS and tried up to three times; fails when no attempt succeeds.
+pgha_apt_bounded() {
+    local seconds=$1 attempt rc outcome
+    shift
+    for attempt in 1 2 3; do
+        rc=0
+        DEBIAN_FRONTEND=noninteractive timeout --kill-after=10 "$seconds" apt-get "$@" || rc=$?
+        ((rc != 0)) || return 0
+        outcome="failed (exit $rc)"
+        ((rc != 124)) || outcome="did not finish within ${seconds}s"
+        pgha_log "apt-get $1 $outcome (attempt $attempt of 3)"
+    done
+    pgha_die "apt-get $1 failed three times: check the node's package sources and proxy"
 }
 
 # Writes stdin to PATH when the content, mode or owner differ; reports a change only then. Feed it with a

@@ -55,7 +55,7 @@ build_from_source() {
 restore_package_agents() {
     if [[ $(pgha_os_family) == debian ]]; then
         apt-mark unhold resource-agents >/dev/null
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q --reinstall resource-agents
+        pgha_apt_install --reinstall resource-agents
     else
         yum reinstall -y -q resource-agents
     fi

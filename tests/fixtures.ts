@@ -1,4 +1,5 @@
-/** Stack configurations for tests: the committed stack files plus test secrets. */
+/** For tests: stack configurations (the committed stack files plus test secrets), and lib.sh run in bash. */
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as yaml from "js-yaml";
 import * as path from "path";
@@ -58,4 +59,10 @@ export function rawConfig(stack: string, overrides: Record<string, unknown> = {}
         }
     }
     return { ...raw, ...overrides };
+}
+
+/** Runs `script` in bash with scripts/lib.sh loaded (strict mode, step name "test") in `cwd`; its status and output. */
+export function withLibSh(script: string, cwd: string, env: NodeJS.ProcessEnv = process.env): { status: number; output: string } {
+    const r = spawnSync("bash", ["-c", `set -euo pipefail; PGHA_STEP=test; . "${path.join(ROOT, "scripts", "lib.sh")}"; ${script}`], { encoding: "utf8", cwd, env });
+    return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
 }

@@ -55,16 +55,23 @@ export interface EngineRun {
 /** Every engine command's output in this process, for the tests that look for leaked secrets. */
 export const engineTranscript: string[] = [];
 
+/** Twice the longest engine command (an up with source builds, about 700 s here). */
+const ENGINE_TIMEOUT_SECONDS = 1800;
+
 /**
  * Runs the Pulumi CLI on the lab's stacks (lab/pulumi), e.g. engine("up", "--yes", "--stack", "lab"). Its
- * output joins the transcript unless the command was asked to show secrets.
+ * output joins the transcript unless the command was asked to show secrets. The CLI runs as the first process
+ * of its own PID namespace, so that whatever it started ends with it (its plugins and language host run in
+ * process groups of their own and outlive a signal to the CLI); it is stopped after ENGINE_TIMEOUT_SECONDS.
  */
 export function engine(...args: string[]): EngineRun {
     const started = Date.now();
-    const result = spawnSync(path.join(ROOT, "lab", "pulumi"), args, {
-        encoding: "utf8", timeout: 3_600_000, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined },
+    const cli = ["unshare", "--pid", "--fork", "--kill-child", path.join(ROOT, "lab", "pulumi"), ...args];
+    const result = spawnSync("timeout", ["--kill-after=30", String(ENGINE_TIMEOUT_SECONDS), ...cli], {
+        encoding: "utf8", maxBuffer: 512 * 1024 * 1024, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined },
     });
-    const output = `${result.stdout ?? ""}${result.stderr ?? ""}`;
+    const stopped = result.status === 124 ? `\nstopped after ${ENGINE_TIMEOUT_SECONDS} s\n` : "";
+    const output = `${result.stdout ?? ""}${result.stderr ?? ""}${stopped}`;
     if (!args.includes("--show-secrets")) {
         engineTranscript.push(output);
     }

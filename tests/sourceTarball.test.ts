@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { ROOT } from "./fixtures";
+import { withLibSh } from "./fixtures";
 
 let dir: string;
 beforeEach(() => {
@@ -15,10 +15,7 @@ beforeEach(() => {
 });
 afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-function lib(script: string): { status: number; output: string } {
-    const r = spawnSync("bash", ["-c", `set -euo pipefail; PGHA_STEP=test; . "${path.join(ROOT, "scripts", "lib.sh")}"; ${script}`], { encoding: "utf8", cwd: dir });
-    return { status: r.status ?? -1, output: `${r.stdout}${r.stderr}` };
-}
+const lib = (script: string) => withLibSh(script, dir);
 
 describe("pgha_fetch_verified", () => {
     const content = "a release tarball\n";
