@@ -10,6 +10,9 @@
 #   stop, demote a server that does not answer within a few seconds (hung, e.g. its postmaster stopped) fails
 #                the action at once: Pacemaker then fences the node instead of waiting out the timeout. A
 #                demote waits for the fast shutdown in tenths of a second, not the agent's whole seconds.
+#   monitor      a standby that cannot follow the primary (it holds WAL the primary's timeline lacks, e.g.
+#                streamed from the old primary after a failover without fencing) fails, so that the start
+#                above rewinds it instead of it waiting in recovery for good.
 #   notify       the pre-notifications of a demote, stop or start are answered at once: the heartbeat agent
 #                (4.12, pgsql_notify) does nothing for them but start up, and two of them are on every
 #                failover's critical path. Its permanent ban of a standby ahead of the node being promoted
@@ -25,6 +28,7 @@ set -euo pipefail
 PGHA_STEP=ocf:pgha:pgsql
 
 heartbeat=${OCF_ROOT:-/usr/lib/ocf}/resource.d/heartbeat/pgsql
+NOT_STREAMING_SECONDS=30
 OCF_ERR_GENERIC=1
 # A refusal is the action's exit reason, which Pacemaker shows (shortened) with the failed action. A refused
 # rejoin is also kept whole in a node attribute: the failed action expires and the start is retried (and
@@ -50,10 +54,14 @@ server_hung() {
     [[ $? == 124 ]]
 }
 
+# Since when (its mtime) this standby has not streamed, as its monitor saw it.
+not_streaming_marker() { printf '%s/pgha-not-streaming' "$PGHA_PGSQL_TMPDIR"; }
+
 action=${1:-}
 case $action in
     start)
         pgha_load_cluster_conf
+        rm -f "$(not_streaming_marker)"
         me=$(crm_node -n)
         primary=$(pgha_node_with_status PRI "$me" || true)
         if [[ -z $primary || $PGHA_AUTO_REJOIN == true ]]; then
@@ -82,6 +90,30 @@ case $action in
             crm_resource --clear -r "$rsc" -N "$me" -Q >/dev/null
             crm_resource --ban -r "$rsc" -N "$me" --lifetime "PT${PGHA_FAILURE_TIMEOUT_SECONDS}S" -Q >/dev/null
             pgha_log "ahead of the node being promoted: out for ${PGHA_FAILURE_TIMEOUT_SECONDS}s, then rewound and started as its standby"
+        fi
+        exit "$rc"
+        ;;
+    monitor)
+        rc=0
+        "$heartbeat" "$@" || rc=$?
+        # A standby that cannot follow the primary stays in recovery and answers the heartbeat agent's monitor
+        # forever. Failing it stops it; its next start rewinds it onto the primary's timeline (or refuses, with
+        # the reason, when the rule above does not allow that). Asked only of a standby that has not streamed
+        # for NOT_STREAMING_SECONDS, longer than a failover takes: a monitor on a failover's path (the promote
+        # waits for it) never waits for an unreachable old primary here.
+        if ((rc == 0 && ${OCF_RESKEY_CRM_meta_interval:-0} > 0)); then
+            pgha_load_cluster_conf
+            since=$(not_streaming_marker)
+            receiver=$(pgha_pg psql -X -w -At -p "$PGHA_PG_PORT" -d postgres -c "select coalesce((select status from pg_stat_wal_receiver), 'none') where pg_is_in_recovery()" 2>/dev/null || true)
+            if [[ -z $receiver || $receiver == streaming ]]; then
+                rm -f "$since"
+            elif [[ ! -e $since ]]; then
+                touch "$since"
+            elif (($(date +%s) - $(stat -c %Y "$since") >= NOT_STREAMING_SECONDS)) &&
+                me=$(crm_node -n) && primary=$(pgha_node_with_status PRI "$me") && pgha_standby_diverged "$primary"; then
+                rm -f "$since"
+                pgha_die "cannot follow the primary: $PGHA_REASON; stopping it to be rewound at its next start"
+            fi
         fi
         exit "$rc"
         ;;

@@ -43,9 +43,12 @@ pgha_replication_conn() {
     printf 'host=%s port=%s user=%s dbname=postgres passfile=%s connect_timeout=5' "$1" "$PGHA_PG_PORT" "$PGHA_REPLICATION_USER" "$PGHA_PGPASS_FILE"
 }
 
-# IDENTIFY_SYSTEM of the server at HOST: "systemid timeline lsn".
+# IDENTIFY_SYSTEM of the server at HOST, or with no HOST of this node's own server over its local socket:
+# "systemid timeline lsn". A standby answers with the timeline it replays and the WAL it holds.
 pgha_identify() {
-    pgha_pg psql -X -w -At -F ' ' -c IDENTIFY_SYSTEM "$(pgha_replication_conn "$1") replication=true" 2>/dev/null | awk 'NF >= 3 {print $1, $2, $3}'
+    local conn="dbname=postgres"
+    [[ -z ${1:-} ]] || conn=$(pgha_replication_conn "$1")
+    pgha_pg psql -X -w -At -F ' ' -p "$PGHA_PG_PORT" -c IDENTIFY_SYSTEM "$conn replication=true" 2>/dev/null | awk 'NF >= 3 {print $1, $2, $3}'
 }
 
 # The timeline history of TLI at HOST: "parent switchpoint" lines (none for timeline 1).
@@ -55,18 +58,45 @@ pgha_remote_history() {
         sed '1s/^[^|]*|//' | awk -F'\t' '$1 ~ /^[0-9]+$/ {print $1, $2}'
 }
 
-# This node's newest timeline: its control file's, or the newest it has a history file of (a node that was
-# promoted writes the history file at once, the control file only at the next checkpoint).
+# This node's newest timeline: its control file's, or the newest it holds WAL segments of (a node that was
+# promoted writes the new timeline's first segment at once, the control file only at the next checkpoint).
+# A history file alone does not count: a standby's walreceiver fetches the primary's history files also when
+# the standby cannot follow that timeline.
 pgha_local_timeline() {
     local tli f n
     tli=$(pgha_controldata "Latest checkpoint's TimeLineID")
-    for f in "$PGHA_PGDATA"/pg_wal/*.history; do
-        [[ -e $f ]] || continue
-        f=${f##*/}
-        n=$((16#${f%.history}))
-        ((n <= tli)) || tli=$n
+    for f in "$PGHA_PGDATA"/pg_wal/*; do
+        [[ ${f##*/} =~ ^([0-9A-F]{8})[0-9A-F]{16}$ ]] || continue
+        n=$((16#${BASH_REMATCH[1]}))
+        ((n <= ${tli:-0})) || tli=$n
     done
     printf '%s' "${tli:-0}"
+}
+
+# An LSN (e.g. 0/A354D30) as a number of bytes.
+pgha_lsn_bytes() { local hi=${1%/*} lo=${1#*/}; echo $(((16#$hi << 32) + 16#$lo)); }
+
+# True when this node, a running standby, cannot follow the primary PRIMARY: it holds WAL past the point where
+# the primary's timeline branched off from the standby's (e.g. streamed from the old primary after the
+# failover, through a vip-master that ran on both nodes for a while without fencing), or it is on a timeline
+# the primary's history lacks. PostgreSQL then keeps it in recovery, retrying forever; PGHA_REASON says why.
+# False when either server does not answer.
+pgha_standby_diverged() {
+    local primary=$1 me mine theirs tli lsn ptli phist switch
+    me=$(crm_node -n 2>/dev/null || hostname)
+    mine=$(pgha_identify) && [[ -n $mine ]] || return 1
+    theirs=$(pgha_identify "$(pgha_node_address "$primary")") && [[ -n $theirs ]] || return 1
+    read -r _ tli lsn <<<"$mine"
+    read -r _ ptli _ <<<"$theirs"
+    ((tli != ptli)) || return 1
+    phist=$(pgha_remote_history "$(pgha_node_address "$primary")" "$ptli") || return 1
+    switch=$(awk -v t="$tli" '$1 == t {print $2}' <<<"$phist")
+    if ((tli < ptli)) && [[ -n $switch ]]; then
+        (($(pgha_lsn_bytes "$lsn") > $(pgha_lsn_bytes "$switch"))) || return 1
+        PGHA_REASON="$me holds WAL of timeline $tli up to $lsn, past $switch where the primary $primary's timeline $ptli branched off from it: WAL the primary lacks"
+    else
+        PGHA_REASON="$me is on timeline $tli, which is not in the history of the primary $primary (timeline $ptli)"
+    fi
 }
 
 # The history of this node's timeline TLI, as pgha_remote_history prints it.

@@ -19,7 +19,6 @@ PGHA_STEP=status
 pgha_load_cluster_conf
 mon=$(crm_mon -1 2>/dev/null) || { echo "CRITICAL: the cluster stack does not run on $(hostname)"; exit 2; }
 
-lsn_bytes() { local hi=${1%/*} lo=${1#*/}; echo $(((16#$hi << 32) + 16#$lo)); }
 located() { { crm_resource --locate -r "$1" 2>/dev/null || true; } | sed -n 's/.*is running on: \([^ ]*\)\( Promoted\| Master\)\{0,1\}.*/\1\2/p'; }
 
 primary=$(pgha_node_with_status PRI || true)
@@ -47,7 +46,7 @@ for entry in $PGHA_NODES; do
     tli="-" lsn="-" lag="-"
     if ident=$(pgha_identify "$(pgha_node_address "$node")") && [[ -n $ident ]]; then
         read -r _ tli lsn <<<"$ident"
-        if [[ -n $primary_lsn && $node != "$primary" ]]; then lag=$(($(lsn_bytes "$primary_lsn") - $(lsn_bytes "$lsn"))); fi
+        if [[ -n $primary_lsn && $node != "$primary" ]]; then lag=$(($(pgha_lsn_bytes "$primary_lsn") - $(pgha_lsn_bytes "$lsn"))); fi
     fi
     printf '%-10s %-9s %-10s %-8s %-12s %-16s %s\n' "$node" "${status:--}" "$pcmk" "$tli" "$lsn" "${data:--}" "$lag"
     case $status in

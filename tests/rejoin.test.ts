@@ -16,7 +16,7 @@ import { rawConfig, ROOT } from "./fixtures";
 const BIN = "/usr/lib/postgresql/15/bin";
 const PORT = 55432;
 const PASSWORD = "rejoin-test-secret";
-const ADDRESSES: Record<string, string> = { a: "127.0.0.2", b: "127.0.0.3", c: "127.0.0.4" };
+const ADDRESSES: Record<string, string> = { a: "127.0.0.2", b: "127.0.0.3", c: "127.0.0.4", d: "127.0.0.5" };
 const asRoot = process.getuid?.() === 0 ? describe : describe.skip;
 
 let tmp: string;
@@ -86,9 +86,10 @@ class Server {
 /** Runs rejoinlib.sh's FN for `node` (its configuration as /etc/pgha/cluster.conf would give it); the verdict and output. */
 function rejoin(node: Server, fn: string, ...args: string[]): { status: number; verdict: string; reason: string; output: string } {
     const lib = (f: string) => path.join(ROOT, "scripts", f);
-    const script = `. ${lib("lib.sh")}; . ${lib("pglib.sh")}; . ${lib("rejoinlib.sh")}; ${fn} "$@"; echo "VERDICT=\${PGHA_VERDICT:-}"; echo "REASON=\${PGHA_REASON:-}"`;
+    const script = `. ${lib("lib.sh")}; . ${lib("pglib.sh")}; . ${lib("rejoinlib.sh")}; ${fn} "$@"; rc=$?; echo "VERDICT=\${PGHA_VERDICT:-}"; echo "REASON=\${PGHA_REASON:-}"; exit $rc`;
     const env = {
-        ...process.env, PGHA_PGDATA: node.data, PGHA_BINDIR: BIN, PGHA_PG_PORT: String(PORT), PGHA_REPLICATION_USER: "replicator",
+        // PGHOST: the node's own server over its local socket, as on a node.
+        ...process.env, PGHOST: node.socket, PGHA_PGDATA: node.data, PGHA_BINDIR: BIN, PGHA_PG_PORT: String(PORT), PGHA_REPLICATION_USER: "replicator",
         PGHA_PGPASS_FILE: path.join(tmp, "pgpass"), PGHA_PGSQL_TMPDIR: path.join(tmp, node.name), PGHA_ARCHIVE_DIR: path.join(tmp, node.name, "archive"),
         PGHA_NODES: Object.entries(ADDRESSES).map(([n, a]) => `${n}=${a}`).join(" "),
     };
@@ -98,6 +99,23 @@ function rejoin(node: Server, fn: string, ...args: string[]): { status: number; 
 }
 
 const servers: Record<string, Server> = {};
+
+/** Polls `check` every 200 ms for up to 30 s. */
+function until(what: string, check: () => boolean): void {
+    for (let i = 0; i < 150; i++) {
+        if (check()) return;
+        spawnSync("sleep", ["0.2"]);
+    }
+    throw new Error(`timed out waiting for ${what}`);
+}
+
+/** A new standby of `primary`, copied with pg_basebackup as the cluster's steps do. */
+function newStandby(standby: Server, primary: Server): void {
+    execFileSync("chown", ["postgres:postgres", path.join(tmp, standby.name)]);
+    asPostgres([`${BIN}/pg_basebackup`, "-d", `host=${primary.address} port=${PORT} user=replicator passfile=${path.join(tmp, "pgpass")}`, "-D", standby.data, "-X", "stream", "-c", "fast", "-w"]);
+    standby.configure();
+    standby.followAndStart(primary);
+}
 
 asRoot("the rejoin rule on real timelines", () => {
     beforeAll(() => {
@@ -112,7 +130,7 @@ asRoot("the rejoin rule on real timelines", () => {
         const { a, b, c } = servers;
         execFileSync("chown", ["postgres:postgres", path.join(tmp, "a")]);
         asPostgres([`${BIN}/initdb`, "-D", a.data, "--data-checksums", "--auth-local=trust", "--auth-host=scram-sha-256", "-U", "postgres"]);
-        fs.writeFileSync(path.join(a.data, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.0/8 scram-sha-256\nhost replication all 127.0.0.0/8 scram-sha-256\n");
+        fs.writeFileSync(path.join(a.data, "pg_hba.conf"), "local all all trust\nlocal replication all trust\nhost all all 127.0.0.0/8 scram-sha-256\nhost replication all 127.0.0.0/8 scram-sha-256\n");
         a.configure();
         a.start();
         // The replication role as pg-primary.sh makes it (pglib.sh), with the password the passfile holds.
@@ -123,10 +141,7 @@ asRoot("the rejoin rule on real timelines", () => {
         a.sql("create table t (id int primary key)");
         a.sql("insert into t select generate_series(1, 100)");
         for (const standby of [b, c]) {
-            execFileSync("chown", ["postgres:postgres", path.join(tmp, standby.name)]);
-            asPostgres([`${BIN}/pg_basebackup`, "-d", `host=${a.address} port=${PORT} user=replicator passfile=${path.join(tmp, "pgpass")}`, "-D", standby.data, "-X", "stream", "-c", "fast", "-w"]);
-            standby.configure();
-            standby.followAndStart(a);
+            newStandby(standby, a);
         }
         asPostgres([`${BIN}/psql`, "-X", "-q", "-h", a.socket, "-p", String(PORT), "-d", "postgres", "-c", "select pg_switch_wal()"]);
     }, 120_000);
@@ -211,5 +226,30 @@ asRoot("the rejoin rule on real timelines", () => {
         const result = rejoin(Object.assign(Object.create(Server.prototype), other, { data: path.join(alien, "data"), name: "alien" }), "pgha_rejoin_verdict", "b");
         expect(result).toMatchObject({ verdict: "refuse", reason: expect.stringMatching(/belongs to another database cluster/) });
         expect(b.sql("select 1")).toBe("1");
+    });
+
+    test("a standby that streamed the old primary's WAL after the failover is found diverged while it runs, and rewound at its start although it fetched the new primary's history", () => {
+        const { a, b, d } = servers;
+        // b is the primary (timeline 2) and a its standby; d becomes another standby of b.
+        newStandby(d, b);
+        a.promote();
+        // The old primary b still writes, and d streams that (as through a vip-master left on b without fencing).
+        b.sql("insert into t select generate_series(5000, 5049)");
+        const written = b.sql("select pg_current_wal_lsn()");
+        until("d to replay the old primary's last write", () => d.sql(`select pg_last_wal_replay_lsn() >= '${written}'`) === "t");
+        d.stop();
+        d.followAndStart(a);
+        until("d's walreceiver to fetch a's timeline history", () => fs.existsSync(path.join(d.data, "pg_wal", "00000003.history")));
+        expect(rejoin(d, "pgha_standby_diverged", "a")).toMatchObject({
+            status: 0, reason: expect.stringMatching(/holds WAL of timeline 2 up to [0-9A-F]+\/[0-9A-F]+, past [0-9A-F]+\/[0-9A-F]+ where the primary a's timeline 3 branched off/),
+        });
+        d.stop();
+        expect(rejoin(d, "pgha_rejoin_verdict", "a").verdict).toBe("rewind");
+        expect(rejoin(d, "pgha_prepare_standby", "a").output).toMatch(/pg_rewind from a: servers diverged at WAL location/);
+        d.followAndStart(a);
+        a.sql("insert into t values (6000)");
+        until("d to stream from a", () => d.sql("select count(*) from t where id = 6000") === "1");
+        expect(rejoin(d, "pgha_standby_diverged", "a").status).toBe(1);
+        expect(d.sql("select count(*) from t")).toBe(a.sql("select count(*) from t"));
     });
 });
