@@ -9,13 +9,24 @@
 import * as fs from "fs";
 import * as os from "os";
 import { parseConfig } from "../components/config";
-import { drillContext, DrillResult, runDrill, Scenario } from "../tests/drill";
+import { drillContext, DrillResult, fullStopStart, runDrill, Scenario, switchover, waitForHealthy } from "../tests/drill";
 import { rawConfig } from "../tests/fixtures";
-import { initStack, lab, mustEngine, stackOutputs } from "../tests/lab";
+import { initStack, lab, mustEngine, NODES, stackOutputs } from "../tests/lab";
 
 const STACK = "lab";
 /** The measures of the failover issue: faults on the primary, and the sync standby's postmaster killed. */
 const MEASURES: Scenario[] = ["kill -9 postmaster", "pg_ctl stop", "power off", "sync standby kill -9"];
+/** The planned operations of the self-healing issue, with their targets: a switchover pauses writes at most 5 s, a full stop and start takes writes again within 30 s. */
+const PLANNED = ["switchover", "full stop and start"] as const;
+type Measure = Scenario | (typeof PLANNED)[number];
+
+/** One run of a measure: its seconds (a drill's outage, a switchover's pause, a restart's time to writes), rows lost, two-primary samples. */
+interface Sample {
+    readonly measure: Measure;
+    readonly seconds: number;
+    readonly rowsLost: number;
+    readonly twoPrimaries: number;
+}
 /** The runbook's settings, where pgha's defaults depart from them (its fencing off and the node left out after a failure included). */
 export const RUNBOOK_SETTINGS: Record<string, string> = {
     "pgha:pgsqlMonitorIntervalSeconds": "11",
@@ -45,17 +56,28 @@ function stats(values: number[]): Stats {
     return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-async function drills(runs: number, settings: "pgha" | "runbook", log: (s: string) => void): Promise<DrillResult[]> {
+async function drills(runs: number, settings: "pgha" | "runbook", log: (s: string) => void): Promise<{ drills: DrillResult[]; samples: Sample[] }> {
     const spec = parseConfig(rawConfig(STACK));
     const ctx = drillContext(spec, stackOutputs(STACK));
     const options = settings === "pgha" ? { fenced: true, rejoin: "auto" as const } : { fenced: false, rejoin: "manual" as const };
     const results: DrillResult[] = [];
+    const samples: Sample[] = [];
     for (let i = 0; i < runs; i++) {
         for (const measure of MEASURES) {
-            results.push(await runDrill(measure, ctx, (s) => log(`${settings}: ${s}`), options));
+            const d = await runDrill(measure, ctx, (s) => log(`${settings}: ${s}`), options);
+            results.push(d);
+            samples.push({ measure, seconds: d.outageSeconds, rowsLost: d.rowsLost, twoPrimaries: d.twoPrimaries.length });
         }
+        const primary = Object.entries(await waitForHealthy()).find(([, role]) => role === "PRI")?.[0];
+        const moved = await switchover(ctx, NODES.find((n) => n !== primary) as string);
+        log(`${settings}: switchover: writes paused ${moved.seconds.toFixed(1)} s, ${moved.rowsLost} row(s) lost`);
+        samples.push({ measure: "switchover", seconds: moved.seconds, rowsLost: moved.rowsLost, twoPrimaries: 0 });
+        await waitForHealthy();
+        const restart = await fullStopStart(ctx);
+        log(`${settings}: full stop and start: writes accepted ${restart.seconds.toFixed(1)} s after the start, ${restart.rowsLost} row(s) lost`);
+        samples.push({ measure: "full stop and start", seconds: restart.seconds, rowsLost: restart.rowsLost, twoPrimaries: 0 });
     }
-    return results;
+    return { drills: results, samples };
 }
 
 async function main(): Promise<void> {
@@ -81,19 +103,25 @@ async function main(): Promise<void> {
         mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
         const runbook = await drills(runs, "runbook", log);
 
-        const summary = MEASURES.map((measure) => {
-            const of = (list: DrillResult[]) => list.filter((d) => d.scenario === measure);
-            const mine = stats(of(pgha).map((d) => d.outageSeconds));
-            const theirs = stats(of(runbook).map((d) => d.outageSeconds));
+        const summary = [...MEASURES, ...PLANNED].map((measure) => {
+            const of = (list: Sample[]) => list.filter((d) => d.measure === measure);
+            const total = (list: Sample[], key: "rowsLost" | "twoPrimaries") => of(list).reduce((n, d) => n + d[key], 0);
+            const mine = stats(of(pgha.samples).map((d) => d.seconds));
+            const theirs = stats(of(runbook.samples).map((d) => d.seconds));
             return {
                 measure, runs,
                 pgha: mine, runbook: theirs, ratio: mine.median / theirs.median,
-                rowsLost: { pgha: of(pgha).reduce((n, d) => n + d.rowsLost, 0), runbook: of(runbook).reduce((n, d) => n + d.rowsLost, 0) },
-                twoPrimaries: { pgha: of(pgha).reduce((n, d) => n + d.twoPrimaries.length, 0), runbook: of(runbook).reduce((n, d) => n + d.twoPrimaries.length, 0) },
+                rowsLost: { pgha: total(pgha.samples, "rowsLost"), runbook: total(runbook.samples, "rowsLost") },
+                twoPrimaries: { pgha: total(pgha.samples, "twoPrimaries"), runbook: total(runbook.samples, "twoPrimaries") },
             };
         });
         const f = (n: number) => n.toFixed(1);
-        const label = (m: Scenario) => (m === "sync standby kill -9" ? "commits stalled, sync standby's postmaster killed" : `write outage, primary ${m}`);
+        const labels: Partial<Record<Measure, string>> = {
+            "sync standby kill -9": "commits stalled, sync standby's postmaster killed",
+            "switchover": "writes paused, pgha-switchover (target 5 s)",
+            "full stop and start": "writes back after pcs cluster start --all (target 30 s)",
+        };
+        const label = (m: Measure) => labels[m] ?? `write outage, primary ${m}`;
         const lines = [
             `pulumi up, empty lab to converged cluster: ${f(convergeSeconds)} s; no-op pulumi up: ${f(noopUpSeconds)} s; pulumi preview: ${f(previewSeconds)} s`,
             `${runs} drills per measure and settings (${os.cpus().length} cores)`,
@@ -103,7 +131,7 @@ async function main(): Promise<void> {
             ...summary.map((s) => `| ${label(s.measure)} | ${f(s.pgha.median)} (${f(s.pgha.p90)}) | ${f(s.runbook.median)} (${f(s.runbook.p90)}) | ${s.ratio.toFixed(2)} | ${s.rowsLost.pgha} / ${s.rowsLost.runbook} |`),
         ];
         process.stdout.write(`${lines.join("\n")}\n`);
-        fs.writeFileSync(out, JSON.stringify({ machine: { cores: os.cpus().length }, runbookSettings: RUNBOOK_SETTINGS, convergeSeconds, noopUpSeconds, previewSeconds, summary, drills: { pgha, runbook } }, null, 2));
+        fs.writeFileSync(out, JSON.stringify({ machine: { cores: os.cpus().length }, runbookSettings: RUNBOOK_SETTINGS, convergeSeconds, noopUpSeconds, previewSeconds, summary, drills: { pgha: pgha.drills, runbook: runbook.drills } }, null, 2));
         log(`wrote ${out}`);
     } finally {
         await lab("down");

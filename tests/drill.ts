@@ -391,6 +391,50 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
     }
 }
 
+/** A planned operation measured under writes through vip-master: the seconds it cost writes, and rows lost. */
+export interface PlannedResult {
+    readonly seconds: number;
+    readonly rowsLost: number;
+}
+
+/** Runs `operation` while a writer commits rows through vip-master; `measure` turns the writer's record into seconds. */
+async function underWrites(ctx: DrillContext, name: string, operation: (writer: Writer) => Promise<number>, measure: (writer: Writer, startedAt: number) => number): Promise<PlannedResult> {
+    const table = `${name}_${Date.now()}`;
+    await sql(ctx.masterConnectionString, `create table ${table} (id bigint primary key)`);
+    const writer = new Writer(ctx.masterConnectionString, table);
+    try {
+        writer.start();
+        await sleep(2000);
+        const startedAt = await operation(writer);
+        await sleep(1000);
+        await writer.stop();
+        const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((row) => Number(row.id)));
+        return { seconds: measure(writer, startedAt), rowsLost: writer.acked.filter((a) => !present.has(a.id)).length };
+    } finally {
+        await writer.stop();
+    }
+}
+
+/** `pcs cluster stop --all`, then `start --all`: seconds from the start until writes are accepted again (at most 120). */
+export async function fullStopStart(ctx: DrillContext): Promise<PlannedResult> {
+    return underWrites(ctx, "full_restart", async (writer) => {
+        await onNode(NODES[0], "pcs cluster stop --all");
+        const startedAt = Date.now();
+        await onNode(NODES[0], "pcs cluster start --all");
+        await waitFor("writes after the start", 120, () => (writer.firstAckAfter(startedAt) !== undefined ? true : undefined));
+        return startedAt;
+    }, (writer, startedAt) => ((writer.firstAckAfter(startedAt) as number) - startedAt) / 1000);
+}
+
+/** pgha-switchover (with `args`, e.g. --to NODE) run on `runOn`: the longest pause of writes from its start on. */
+export async function switchover(ctx: DrillContext, runOn: string, args = ""): Promise<PlannedResult> {
+    return underWrites(ctx, "switchover", async () => {
+        const startedAt = Date.now();
+        await onNode(runOn, `pgha-switchover ${args}`.trim());
+        return startedAt;
+    }, (writer, startedAt) => writer.longestGapEndingAfter(startedAt) / 1000);
+}
+
 export function formatTable(results: DrillResult[]): string {
     const header = ["scenario", "old primary", "sync standby", "new primary", "outage s", "fenced after s", "rejoined after s", "rows lost", "in flight", "two primaries", "late acks"];
     const rows = results.map((r) => [r.scenario, r.oldPrimary, r.syncStandby, r.newPrimary, r.outageSeconds.toFixed(1),
