@@ -3,7 +3,8 @@
  * the same lab: the time from an empty lab to a converged cluster with `pulumi up`, a no-op `pulumi up` and
  * `pulumi preview`; then N drills of each measure with pgha's defaults, the runbook's settings applied with
  * `pulumi up`, and N drills again. Prints medians, p90 and the ratio pgha / runbook per measure, and writes
- * JSON. Not a test: numbers vary with the machine; nothing here asserts a speed.
+ * JSON. Not a test: numbers vary with the machine; nothing here asserts a speed. The lab is removed at the
+ * end, also on failure, unless PGHA_KEEP_LAB=1 (to read a failed drill's logs on the nodes).
  *   npm run bench:failover [-- N [out.json]]      (default N=5, out: pgha-bench-failover.json)
  */
 import * as fs from "fs";
@@ -134,7 +135,9 @@ async function main(): Promise<void> {
         fs.writeFileSync(out, JSON.stringify({ machine: { cores: os.cpus().length }, runbookSettings: RUNBOOK_SETTINGS, convergeSeconds, noopUpSeconds, previewSeconds, summary, drills: { pgha: pgha.drills, runbook: runbook.drills } }, null, 2));
         log(`wrote ${out}`);
     } finally {
-        await lab("down");
+        if (process.env.PGHA_KEEP_LAB !== "1") {
+            await lab("down");
+        }
     }
 }
 
