@@ -39,6 +39,8 @@ export const RUNBOOK_SETTINGS: Record<string, string> = {
     "pgha:loadThresholdPercent": "80",
     "pgha:walSenderTimeoutSeconds": "60",
     "pgha:fencingEnabled": "false",
+    // The runbook rejoins the old primary by hand (the drills then run pgha-rejoin-node).
+    "pgha:autoRejoin": "false",
 };
 
 interface Stats {

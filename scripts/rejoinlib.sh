@@ -166,7 +166,7 @@ pgha_rewind_from() {
     else
         aside="$PGHA_PGDATA.pgha-$(date +%Y%m%d%H%M%S)"
         pgha_log "pg_rewind failed ($(tail -n1 "$log")); keeping $PGHA_PGDATA as $aside and copying afresh from $primary"
-        mv "$PGHA_PGDATA" "$aside"
+        mv -T "$PGHA_PGDATA" "$aside"
         install -d -m 0700 -o postgres -g "$(id -gn postgres)" "$PGHA_PGDATA"
         pgha_pg pg_basebackup -d "$conn" -D "$PGHA_PGDATA" -X stream -c fast -w
         pgha_changed "pg_basebackup from $primary (the old data is kept in $aside)"
@@ -196,6 +196,18 @@ pgha_set_aside_newer_timelines() {
 # no primary the start fails for now (the cluster may be promoting another node: the start is retried after
 # the failure timeout), or for good if the whole cluster stays without one, which pgha-status reports.
 pgha_prepare_standby() {
+    local guard
+    # One rejoin at a time per node: Pacemaker's start and pgha-rejoin-node by hand can run together (seen
+    # after a power off: two pg_rewinds broke each other and both moved PGDATA aside in the same second).
+    # The descriptor is closed again before PostgreSQL starts, which would otherwise inherit the lock.
+    exec {guard}>"$PGHA_PGSQL_TMPDIR/pgha-rejoin.lock"
+    flock -w 600 "$guard" || pgha_die "another rejoin of this node has held $PGHA_PGSQL_TMPDIR/pgha-rejoin.lock for 600 s"
+    ! pgha_pg_running || pgha_die "PostgreSQL runs in $PGHA_PGDATA: a running server is never rewound or copied over; stop it first"
+    pgha_prepare_standby_locked "$@"
+    exec {guard}>&-
+}
+
+pgha_prepare_standby_locked() {
     local primary=$1 discard=${2:-} lock state
     lock=$(pgha_lock_file)
     if [[ -z $primary ]]; then

@@ -252,4 +252,32 @@ asRoot("the rejoin rule on real timelines", () => {
         expect(rejoin(d, "pgha_standby_diverged", "a").status).toBe(1);
         expect(d.sql("select count(*) from t")).toBe(a.sql("select count(*) from t"));
     });
+
+    test("two rejoins of one node at once (Pacemaker's start and pgha-rejoin-node) take turns: one rewinds, the other finds it in step; a running server is never touched", () => {
+        const { a, b, d } = servers;
+        // b, the old primary (timeline 2), stopped as after a crash; a is the primary on timeline 3.
+        b.stop("immediate");
+        const lib = (f: string) => path.join(ROOT, "scripts", f);
+        const script = `. ${lib("lib.sh")}; . ${lib("pglib.sh")}; . ${lib("rejoinlib.sh")}; pgha_prepare_standby a`;
+        const env = {
+            ...process.env, PGHOST: b.socket, PGHA_PGDATA: b.data, PGHA_BINDIR: BIN, PGHA_PG_PORT: String(PORT), PGHA_REPLICATION_USER: "replicator",
+            PGHA_PGPASS_FILE: path.join(tmp, "pgpass"), PGHA_PGSQL_TMPDIR: path.join(tmp, "b"), PGHA_ARCHIVE_DIR: b.archive,
+            PGHA_NODES: Object.entries(ADDRESSES).map(([n, addr]) => `${n}=${addr}`).join(" "),
+        };
+        const both = spawnSync("bash", ["-c", `(bash -c '${script}' > ${tmp}/one.log 2>&1; echo $? >> ${tmp}/one.log) & (bash -c '${script}' > ${tmp}/two.log 2>&1; echo $? >> ${tmp}/two.log) & wait`], { env, encoding: "utf8" });
+        expect(both.status).toBe(0);
+        const logs = ["one", "two"].map((n) => fs.readFileSync(path.join(tmp, `${n}.log`), "utf8"));
+        expect(logs.map((l) => l.trim().split("\n").pop())).toEqual(["0", "0"]);
+        expect(logs.filter((l) => /pg_rewind from a: servers diverged/.test(l))).toHaveLength(1);
+        expect(logs.join("")).not.toMatch(/pg_rewind failed|pg_basebackup/);
+        expect(fs.readdirSync(tmp).filter((f) => f.includes(".pgha-"))).toEqual([]);
+        b.followAndStart(a);
+        a.sql("insert into t values (7000)");
+        until("b to stream from a", () => b.sql("select count(*) from t where id = 7000") === "1");
+        // d runs (a standby of a): preparing it fails and leaves it running.
+        const running = rejoin(d, "pgha_prepare_standby", "a");
+        expect(running.status).not.toBe(0);
+        expect(running.output).toContain(`PostgreSQL runs in ${d.data}: a running server is never rewound or copied over`);
+        expect(d.sql("select pg_is_in_recovery()")).toBe("t");
+    });
 });
