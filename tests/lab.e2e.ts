@@ -151,6 +151,7 @@ test("a full stop and start of the cluster comes back by itself: writes again (b
 });
 
 test("planned switchover around all three nodes (pgha-switchover): the target takes over, writes pause briefly (bench:failover measures the 5 s target), no row lost, the old primary is a standby again", async () => {
+    const ctx = drillContext(spec, outputs);
     const seen = new Set<string>();
     for (let i = 0; i < NODES.length; i++) {
         const before = await waitForHealthy();
@@ -160,8 +161,8 @@ test("planned switchover around all three nodes (pgha-switchover): the target ta
         // picks its sync standby itself, so the default alone may go back and forth between two nodes).
         const target = seen.has(sync) ? NODES.find((n) => n !== primary && !seen.has(n)) as string : sync;
         const moved = target === sync
-            ? await switchover(drillContext(spec, outputs), NODES.find((n) => n !== primary) as string)
-            : await switchover(drillContext(spec, outputs), primary, `--to ${target}`);
+            ? await switchover(ctx, NODES.find((n) => n !== primary) as string)
+            : await switchover(ctx, primary, `--to ${target}`);
         const after = await roles(target);
         log(`switchover ${primary} -> ${target} (${before[target]}): writes paused ${moved.seconds.toFixed(1)} s`);
         expect({ newPrimary: NODES.find((n) => after[n] === "PRI"), oldPrimary: after[primary], lost: moved.rowsLost })

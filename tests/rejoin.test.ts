@@ -83,17 +83,23 @@ class Server {
     }
 }
 
-/** Runs rejoinlib.sh's FN for `node` (its configuration as /etc/pgha/cluster.conf would give it); the verdict and output. */
-function rejoin(node: Server, fn: string, ...args: string[]): { status: number; verdict: string; reason: string; output: string } {
-    const lib = (f: string) => path.join(ROOT, "scripts", f);
-    const script = `. ${lib("lib.sh")}; . ${lib("pglib.sh")}; . ${lib("rejoinlib.sh")}; ${fn} "$@"; rc=$?; echo "VERDICT=\${PGHA_VERDICT:-}"; echo "REASON=\${PGHA_REASON:-}"; exit $rc`;
-    const env = {
+/** Shell commands that load lib.sh, pglib.sh and rejoinlib.sh. */
+const LIBRARIES = ["lib.sh", "pglib.sh", "rejoinlib.sh"].map((f) => `. ${path.join(ROOT, "scripts", f)}`).join("; ");
+
+/** `node`'s configuration as /etc/pgha/cluster.conf would give it, in the environment. */
+function nodeEnv(node: Server): NodeJS.ProcessEnv {
+    return {
         // PGHOST: the node's own server over its local socket, as on a node.
         ...process.env, PGHOST: node.socket, PGHA_PGDATA: node.data, PGHA_BINDIR: BIN, PGHA_PG_PORT: String(PORT), PGHA_REPLICATION_USER: "replicator",
         PGHA_PGPASS_FILE: path.join(tmp, "pgpass"), PGHA_PGSQL_TMPDIR: path.join(tmp, node.name), PGHA_ARCHIVE_DIR: path.join(tmp, node.name, "archive"),
         PGHA_NODES: Object.entries(ADDRESSES).map(([n, a]) => `${n}=${a}`).join(" "),
     };
-    const result = spawnSync("bash", ["-c", script, "rejoin", ...args], { env, encoding: "utf8" });
+}
+
+/** Runs rejoinlib.sh's FN for `node`; the verdict and output. */
+function rejoin(node: Server, fn: string, ...args: string[]): { status: number; verdict: string; reason: string; output: string } {
+    const script = `${LIBRARIES}; ${fn} "$@"; rc=$?; echo "VERDICT=\${PGHA_VERDICT:-}"; echo "REASON=\${PGHA_REASON:-}"; exit $rc`;
+    const result = spawnSync("bash", ["-c", script, "rejoin", ...args], { env: nodeEnv(node), encoding: "utf8" });
     const value = (k: string) => new RegExp(`^${k}=(.*)$`, "m").exec(result.stdout)?.[1] ?? "";
     return { status: result.status ?? -1, verdict: value("VERDICT"), reason: value("REASON"), output: `${result.stdout}${result.stderr}` };
 }
@@ -257,14 +263,8 @@ asRoot("the rejoin rule on real timelines", () => {
         const { a, b, d } = servers;
         // b, the old primary (timeline 2), stopped as after a crash; a is the primary on timeline 3.
         b.stop("immediate");
-        const lib = (f: string) => path.join(ROOT, "scripts", f);
-        const script = `. ${lib("lib.sh")}; . ${lib("pglib.sh")}; . ${lib("rejoinlib.sh")}; pgha_prepare_standby a`;
-        const env = {
-            ...process.env, PGHOST: b.socket, PGHA_PGDATA: b.data, PGHA_BINDIR: BIN, PGHA_PG_PORT: String(PORT), PGHA_REPLICATION_USER: "replicator",
-            PGHA_PGPASS_FILE: path.join(tmp, "pgpass"), PGHA_PGSQL_TMPDIR: path.join(tmp, "b"), PGHA_ARCHIVE_DIR: b.archive,
-            PGHA_NODES: Object.entries(ADDRESSES).map(([n, addr]) => `${n}=${addr}`).join(" "),
-        };
-        const both = spawnSync("bash", ["-c", `(bash -c '${script}' > ${tmp}/one.log 2>&1; echo $? >> ${tmp}/one.log) & (bash -c '${script}' > ${tmp}/two.log 2>&1; echo $? >> ${tmp}/two.log) & wait`], { env, encoding: "utf8" });
+        const script = `${LIBRARIES}; pgha_prepare_standby a`;
+        const both = spawnSync("bash", ["-c", `(bash -c '${script}' > ${tmp}/one.log 2>&1; echo $? >> ${tmp}/one.log) & (bash -c '${script}' > ${tmp}/two.log 2>&1; echo $? >> ${tmp}/two.log) & wait`], { env: nodeEnv(b), encoding: "utf8" });
         expect(both.status).toBe(0);
         const logs = ["one", "two"].map((n) => fs.readFileSync(path.join(tmp, `${n}.log`), "utf8"));
         expect(logs.map((l) => l.trim().split("\n").pop())).toEqual(["0", "0"]);
