@@ -3,20 +3,31 @@
  * the same lab: the time from an empty lab to a converged cluster with `pulumi up`, a no-op `pulumi up` and
  * `pulumi preview`; then N drills of each measure with pgha's defaults, the runbook's settings applied with
  * `pulumi up`, and N drills again. Prints medians, p90 and the ratio pgha / runbook per measure, and writes
- * JSON. Not a test: numbers vary with the machine; nothing here asserts a speed. The lab is removed at the
- * end, also on failure, unless PGHA_KEEP_LAB=1 (to read a failed drill's logs on the nodes).
- *   npm run bench:failover [-- N [out.json]]      (default N=5, out: pgha-bench-failover.json)
+ * JSON. Not a test: numbers vary with the machine; nothing here asserts a speed. A drill that ends without a
+ * new primary is counted per measure (target: 0 of N), its evidence printed, and the bench goes on once the
+ * cluster is healthy again. The lab is removed at the end, also on failure, unless PGHA_KEEP_LAB=1 (to read a
+ * failed drill's logs on the nodes).
+ *   npm run bench:failover [-- N [out.json]] [--measures "hang,corosync kill,hang"] [--settings pgha|runbook|both]
+ *   (default N=5, out: pgha-bench-failover.json, every measure, both settings)
  */
 import * as fs from "fs";
 import * as os from "os";
+import { parseArgs } from "util";
 import { parseConfig } from "../components/config";
-import { drillContext, DrillResult, fullStopStart, runDrill, Scenario, switchover, waitForHealthy } from "../tests/drill";
+import { DrillFailure, drillContext, DrillResult, fullStopStart, runDrill, Scenario, SCENARIOS, switchover, waitForHealthy } from "../tests/drill";
 import { rawConfig } from "../tests/fixtures";
 import { initStack, lab, mustEngine, NODES, stackOutputs } from "../tests/lab";
 
 const STACK = "lab";
-/** The measures of the failover issue: faults on the primary, and the sync standby's postmaster killed. */
-const MEASURES: Scenario[] = ["kill -9 postmaster", "pg_ctl stop", "power off", "sync standby kill -9"];
+/** The measures of the failover issue: faults on the primary, and the sync standby's postmaster killed (by default; --measures takes any drill). */
+const DEFAULT_DRILLS: Scenario[] = ["kill -9 postmaster", "pg_ctl stop", "power off", "hang", "sync standby kill -9"];
+/** Every drill the bench can run. */
+const MEASURES: Scenario[] = [...DEFAULT_DRILLS, ...[...SCENARIOS, "sync standby kill -9" as const].filter((s) => !DEFAULT_DRILLS.includes(s))];
+/**
+ * Measures that only a fencing cluster recovers from: without fencing a hung primary's stop fails and
+ * Pacemaker blocks the resource (the runbook's settings never fail it over), so they run with pgha's only.
+ */
+const FENCED_ONLY: Scenario[] = ["hang"];
 /** The planned operations of the self-healing issue, with their targets: a switchover pauses writes at most 5 s, a full stop and start takes writes again within 30 s. */
 const PLANNED = ["switchover", "full stop and start"] as const;
 type Measure = Scenario | (typeof PLANNED)[number];
@@ -27,6 +38,13 @@ interface Sample {
     readonly seconds: number;
     readonly rowsLost: number;
     readonly twoPrimaries: number;
+}
+
+/** What a round of drills gave: the drills that ended, their samples, and per measure the drills with no new primary. */
+interface Round {
+    readonly drills: DrillResult[];
+    readonly samples: Sample[];
+    readonly noNewPrimary: Map<Measure, number>;
 }
 /** The runbook's settings, where pgha's defaults depart from them (its fencing off and the node left out after a failure included). */
 export const RUNBOOK_SETTINGS: Record<string, string> = {
@@ -59,37 +77,60 @@ function stats(values: number[]): Stats {
     return { median: at(0.5), p90: at(0.9), min: sorted[0], max: sorted[sorted.length - 1] };
 }
 
-async function drills(runs: number, settings: "pgha" | "runbook", log: (s: string) => void): Promise<{ drills: DrillResult[]; samples: Sample[] }> {
+async function drills(runs: number, measures: Measure[], settings: "pgha" | "runbook", log: (s: string) => void): Promise<Round> {
     const spec = parseConfig(rawConfig(STACK));
     const ctx = drillContext(spec, stackOutputs(STACK));
     const options = settings === "pgha" ? { fenced: true, rejoin: "auto" as const } : { fenced: false, rejoin: "manual" as const };
-    const results: DrillResult[] = [];
-    const samples: Sample[] = [];
+    const round: Round = { drills: [], samples: [], noNewPrimary: new Map() };
     for (let i = 0; i < runs; i++) {
-        for (const measure of MEASURES) {
-            const d = await runDrill(measure, ctx, (s) => log(`${settings}: ${s}`), options);
-            results.push(d);
-            samples.push({ measure, seconds: d.outageSeconds, rowsLost: d.rowsLost, twoPrimaries: d.twoPrimaries.length });
+        // In the order given (a measure may repeat, e.g. "hang,corosync kill,hang": a hang after each kind of drill).
+        for (const measure of measures.filter((m): m is Scenario => MEASURES.includes(m as Scenario) && (settings === "pgha" || !FENCED_ONLY.includes(m as Scenario)))) {
+            try {
+                const d = await runDrill(measure, ctx, (s) => log(`${settings}: ${s}`), options);
+                round.drills.push(d);
+                round.samples.push({ measure, seconds: d.outageSeconds, rowsLost: d.rowsLost, twoPrimaries: d.twoPrimaries.length });
+            } catch (e) {
+                // A drill that did not fail over is a result (counted, with its evidence); anything else ends the bench.
+                if (!(e instanceof DrillFailure) || e.stage !== "no new primary") {
+                    throw e;
+                }
+                round.noNewPrimary.set(measure, (round.noNewPrimary.get(measure) ?? 0) + 1);
+                log(`${settings}: ${measure}: NO NEW PRIMARY (${e.cause})\n${e.evidence}`);
+                await waitForHealthy(600);
+            }
         }
         // The runbook has no switchover, and with its by-hand rejoin the old primary stays out after one
         // (pgha-switchover then waits for it in vain): switchovers are measured with pgha's defaults only.
-        if (settings === "pgha") {
+        if (settings === "pgha" && measures.includes("switchover")) {
             const primary = Object.entries(await waitForHealthy()).find(([, role]) => role === "PRI")?.[0];
             const moved = await switchover(ctx, NODES.find((n) => n !== primary) as string);
             log(`${settings}: switchover: writes paused ${moved.seconds.toFixed(1)} s, ${moved.rowsLost} row(s) lost`);
-            samples.push({ measure: "switchover", seconds: moved.seconds, rowsLost: moved.rowsLost, twoPrimaries: 0 });
+            round.samples.push({ measure: "switchover", seconds: moved.seconds, rowsLost: moved.rowsLost, twoPrimaries: 0 });
+        }
+        if (!measures.includes("full stop and start")) {
+            continue;
         }
         await waitForHealthy();
         const restart = await fullStopStart(ctx);
         log(`${settings}: full stop and start: writes accepted ${restart.seconds.toFixed(1)} s after the start, ${restart.rowsLost} row(s) lost`);
-        samples.push({ measure: "full stop and start", seconds: restart.seconds, rowsLost: restart.rowsLost, twoPrimaries: 0 });
+        round.samples.push({ measure: "full stop and start", seconds: restart.seconds, rowsLost: restart.rowsLost, twoPrimaries: 0 });
     }
-    return { drills: results, samples };
+    return round;
 }
 
 async function main(): Promise<void> {
-    const runs = Number(process.argv[2] ?? 5);
-    const out = process.argv[3] ?? "pgha-bench-failover.json";
+    const { values, positionals } = parseArgs({
+        allowPositionals: true,
+        options: { measures: { type: "string" }, settings: { type: "string", default: "both" } },
+    });
+    const runs = Number(positionals[0] ?? 5);
+    const out = positionals[1] ?? "pgha-bench-failover.json";
+    const known: Measure[] = [...MEASURES, ...PLANNED];
+    const measures = values.measures === undefined ? [...DEFAULT_DRILLS, ...PLANNED] : values.measures.split(",").map((m) => m.trim()) as Measure[];
+    const unknown = measures.filter((m) => !known.includes(m));
+    if (!Number.isInteger(runs) || runs < 1 || unknown.length > 0 || !["pgha", "runbook", "both"].includes(values.settings as string)) {
+        throw new Error(`usage: bench-failover [N [out.json]] [--measures ${known.join(",")}] [--settings pgha|runbook|both]${unknown.length > 0 ? `; unknown measure(s): ${unknown.join(", ")}` : ""}`);
+    }
     const log = (s: string) => process.stderr.write(`bench: ${s}\n`);
     await lab("down");
     try {
@@ -103,21 +144,28 @@ async function main(): Promise<void> {
         const previewSeconds = mustEngine("preview", "--stack", STACK).seconds;
         log(`no-op pulumi up: ${noopUpSeconds.toFixed(1)} s, pulumi preview: ${previewSeconds.toFixed(1)} s`);
 
-        const pgha = await drills(runs, "pgha", log);
-        for (const [key, value] of Object.entries(RUNBOOK_SETTINGS)) {
-            mustEngine("config", "set", "--stack", STACK, key, value);
+        const none: Round = { drills: [], samples: [], noNewPrimary: new Map() };
+        const pgha = values.settings === "runbook" ? none : await drills(runs, measures, "pgha", log);
+        let runbook = none;
+        if (values.settings !== "pgha") {
+            for (const [key, value] of Object.entries(RUNBOOK_SETTINGS)) {
+                mustEngine("config", "set", "--stack", STACK, key, value);
+            }
+            mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
+            runbook = await drills(runs, measures, "runbook", log);
         }
-        mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
-        const runbook = await drills(runs, "runbook", log);
 
-        const summary = [...MEASURES, ...PLANNED].map((measure) => {
+        const summary = known.filter((m) => measures.includes(m)).map((measure) => {
             const of = (list: Sample[]) => list.filter((d) => d.measure === measure);
             const total = (list: Sample[], key: "rowsLost" | "twoPrimaries") => of(list).reduce((n, d) => n + d[key], 0);
-            const mine = stats(of(pgha.samples).map((d) => d.seconds));
-            const theirs = of(runbook.samples).length > 0 ? stats(of(runbook.samples).map((d) => d.seconds)) : undefined;
+            const statsOf = (round: Round) => (of(round.samples).length > 0 ? stats(of(round.samples).map((d) => d.seconds)) : undefined);
+            const mine = statsOf(pgha);
+            const theirs = statsOf(runbook);
             return {
-                measure, runs,
-                pgha: mine, runbook: theirs, ratio: theirs === undefined ? undefined : mine.median / theirs.median,
+                measure,
+                runs: { pgha: of(pgha.samples).length + (pgha.noNewPrimary.get(measure) ?? 0), runbook: of(runbook.samples).length + (runbook.noNewPrimary.get(measure) ?? 0) },
+                pgha: mine, runbook: theirs, ratio: mine === undefined || theirs === undefined ? undefined : mine.median / theirs.median,
+                noNewPrimary: { pgha: pgha.noNewPrimary.get(measure) ?? 0, runbook: runbook.noNewPrimary.get(measure) ?? 0 },
                 rowsLost: { pgha: total(pgha.samples, "rowsLost"), runbook: total(runbook.samples, "rowsLost") },
                 twoPrimaries: { pgha: total(pgha.samples, "twoPrimaries"), runbook: total(runbook.samples, "twoPrimaries") },
             };
@@ -129,13 +177,14 @@ async function main(): Promise<void> {
             "full stop and start": "writes back after pcs cluster start --all (target 30 s)",
         };
         const label = (m: Measure) => labels[m] ?? `write outage, primary ${m}`;
+        const cell = (x: Stats | undefined) => (x === undefined ? "-" : `${f(x.median)} (${f(x.p90)})`);
         const lines = [
             `pulumi up, empty lab to converged cluster: ${f(convergeSeconds)} s; no-op pulumi up: ${f(noopUpSeconds)} s; pulumi preview: ${f(previewSeconds)} s`,
-            `${runs} drills per measure and settings (${os.cpus().length} cores)`,
+            `${runs} runs per measure and settings (${os.cpus().length} cores); "no new primary": drills that ended without a failover within 180 s (target 0)`,
             "",
-            "| measure | pgha median (p90) s | runbook median (p90) s | pgha / runbook | rows lost pgha / runbook |",
-            "|---|---|---|---|---|",
-            ...summary.map((s) => `| ${label(s.measure)} | ${f(s.pgha.median)} (${f(s.pgha.p90)}) | ${s.runbook ? `${f(s.runbook.median)} (${f(s.runbook.p90)})` : "-"} | ${s.ratio?.toFixed(2) ?? "-"} | ${s.rowsLost.pgha} / ${s.runbook ? s.rowsLost.runbook : "-"} |`),
+            "| measure | pgha median (p90) s | runbook median (p90) s | pgha / runbook | no new primary pgha / runbook | rows lost pgha / runbook |",
+            "|---|---|---|---|---|---|",
+            ...summary.map((s) => `| ${label(s.measure)} | ${cell(s.pgha)} | ${cell(s.runbook)} | ${s.ratio?.toFixed(2) ?? "-"} | ${s.noNewPrimary.pgha} of ${s.runs.pgha} / ${s.noNewPrimary.runbook} of ${s.runs.runbook} | ${s.rowsLost.pgha} / ${s.rowsLost.runbook} |`),
         ];
         process.stdout.write(`${lines.join("\n")}\n`);
         fs.writeFileSync(out, JSON.stringify({ machine: { cores: os.cpus().length }, runbookSettings: RUNBOOK_SETTINGS, convergeSeconds, noopUpSeconds, previewSeconds, summary, drills: { pgha: pgha.drills, runbook: runbook.drills } }, null, 2));

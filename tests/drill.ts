@@ -24,6 +24,44 @@ export interface DrillOptions {
     readonly fenced?: boolean;
     /** How the node at fault comes back: by itself (ocf:pgha:pgsql), or by pgha-rejoin-node run by hand (the runbook's way). */
     readonly rejoin?: "auto" | "manual";
+    /** How long the drill waits for a new primary with both VIPs in place after the fault (default 180 s). */
+    readonly failoverSeconds?: number;
+}
+
+/**
+ * A drill that did not end as it must, with what a person needs to see why: `stage` says where it stopped
+ * ("no new primary": the cluster did not fail over within the drill's bound), the message holds the cause and
+ * the cluster's evidence (clusterEvidence), which is all a CI log keeps once the lab is gone.
+ */
+export class DrillFailure extends Error {
+    constructor(readonly stage: "no new primary" | "other", readonly cause: string, readonly evidence: string) {
+        super(`${cause}\n${evidence}`);
+        this.name = "DrillFailure";
+    }
+}
+
+/** Lines of each node's journal that clusterEvidence shows: the first and the last half of them. */
+const EVIDENCE_JOURNAL_LINES = 300;
+
+/**
+ * What each node saw, for a failure's report: `crm_mon -1 -A -f` (roles, attributes, fail counts, failed
+ * actions), the fencing history, the constraints (bans included), and the journal of pacemaker (which holds
+ * the agents' and fence agents' output), corosync and pcsd since `since` (ms; the last hour when not given),
+ * the previous boot included (a fenced node was rebooted): its first and last EVIDENCE_JOURNAL_LINES / 2
+ * lines, so that a message repeated until the end does not hide how it began, without the fence agent's
+ * Python deprecation warnings (two lines per call). A node that does not answer says so.
+ */
+export async function clusterEvidence(since?: number): Promise<string> {
+    const from = since === undefined ? "-1h" : `@${Math.floor(since / 1000) - 30}`;
+    const script = [
+        "echo '## crm_mon -1 -A -f'; crm_mon -1 -A -f 2>&1",
+        "echo '## fencing history'; stonith_admin --history '*' --verbose 2>&1",
+        "echo '## constraints'; cibadmin -Q -o constraints 2>&1",
+        `echo '## journal: pacemaker, corosync, pcsd since ${from} (first and last ${EVIDENCE_JOURNAL_LINES / 2} lines)'`,
+        `journalctl --no-pager -q -o short-precise --since ${from} -u pacemaker -u corosync -u pcsd 2>&1 | grep -vE 'DeprecationWarning|from pipes import quote' | awk -v half=${EVIDENCE_JOURNAL_LINES / 2} '{ l[NR] = $0 } END { for (i = 1; i <= NR; i++) { if (i == half + 1 && NR > 2 * half) { print "... " NR - 2 * half " lines left out ..."; i = NR - half + 1 } print l[i] } }'`,
+    ].join("; ");
+    const views = await Promise.all(NODES.map((n) => onNode(n, script).catch((e) => `(${n} did not answer: ${String(e).split("\n")[0]})`)));
+    return NODES.map((n, i) => `===== evidence from ${n} =====\n${views[i]}`).join("\n");
 }
 
 export interface DrillResult {
@@ -276,8 +314,8 @@ export async function waitForFailover(oldPrimary: string, seconds = 180): Promis
 export async function waitForHealthy(seconds = 240): Promise<Record<string, string>> {
     return waitFor("PRI, HS:sync and HS:async with both VIPs in place", seconds, healthyRoles).catch(async (e) => {
         // What the cluster looks like instead, for whoever reads the failure (e.g. in CI).
-        const views = await Promise.all(NODES.map((n) => onNode(n, "pgha-status; pcs status --full 2>&1 | tail -n 40").catch((err) => String(err))));
-        throw new Error(`${String(e)}\n${NODES.map((n, i) => `--- seen from ${n}:\n${views[i]}`).join("\n")}`);
+        const status = await Promise.all(NODES.map((n) => onNode(n, "pgha-status 2>&1").catch((err) => String(err))));
+        throw new Error(`${String(e)}\n${NODES.map((n, i) => `--- pgha-status on ${n}:\n${status[i]}`).join("\n")}\n${await clusterEvidence(Date.now() - seconds * 1000)}`);
     });
 }
 
@@ -334,7 +372,7 @@ async function waitForStandby(node: string, via: string, seconds = 300): Promise
 }
 
 export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: string) => void, options: DrillOptions = {}): Promise<DrillResult> {
-    const { fenced = true, rejoin = "auto" } = options;
+    const { fenced = true, rejoin = "auto", failoverSeconds = 180 } = options;
     // Start from the healthy state of the runbook's section 2.5.
     const before = await waitForHealthy();
     const oldPrimary = NODES.find((n) => before[n] === "PRI") as string;
@@ -345,14 +383,18 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
     await sql(ctx.masterConnectionString, `create table ${table} (id bigint primary key, at timestamptz default now())`);
     const sampler = new RoleSampler(ctx);
     const writer = new Writer(ctx.masterConnectionString, table);
+    let faultAt = Date.now();
+    let stage: DrillFailure["stage"] = "other";
     try {
         writer.start();
         // Fault at a random point of the monitor cycle.
         await sleep(3000 + Math.random() * 4000);
-        const faultAt = Date.now();
+        faultAt = Date.now();
         log(`${scenario}: fault on ${target}`);
         const undo = await inject(scenario === "sync standby kill -9" ? "kill -9 postmaster" : scenario, target, ctx);
-        const newPrimary = onStandby ? oldPrimary : await waitForFailover(oldPrimary);
+        stage = "no new primary";
+        const newPrimary = onStandby ? oldPrimary : await waitForFailover(oldPrimary, failoverSeconds);
+        stage = "other";
         const recoveredAt = Date.now();
         await waitFor("writes through vip-master again", 120, () => (writer.firstAckAfter(recoveredAt) !== undefined ? true : undefined));
         await sleep(onStandby ? 5000 : 1000);
@@ -385,6 +427,13 @@ export async function runDrill(scenario: Scenario, ctx: DrillContext, log: (s: s
             inFlight: writer.uncertain.length,
             twoPrimaries: sampler.twoPrimaries(),
         };
+    } catch (e) {
+        if (e instanceof DrillFailure) {
+            throw e;
+        }
+        const cause = `${scenario} drill (fault on ${target} at ${new Date(faultAt).toISOString()}): ${e instanceof Error ? e.message : String(e)}`;
+        log(`${cause}; collecting the cluster's evidence`);
+        throw new DrillFailure(stage, cause, await clusterEvidence(faultAt));
     } finally {
         await writer.stop();
         sampler.stop();
@@ -410,6 +459,9 @@ async function underWrites(ctx: DrillContext, name: string, operation: (writer: 
         await writer.stop();
         const present = new Set((await sql(ctx.masterConnectionString, `select id from ${table}`)).map((row) => Number(row.id)));
         return { seconds: measure(writer, startedAt), rowsLost: writer.acked.filter((a) => !present.has(a.id)).length };
+    } catch (e) {
+        const cause = `${name}: ${e instanceof Error ? e.message : String(e)}`;
+        throw new DrillFailure("other", cause, await clusterEvidence(Date.now() - 300_000));
     } finally {
         await writer.stop();
     }

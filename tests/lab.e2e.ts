@@ -8,7 +8,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../components/config";
-import { drillContext, DrillResult, formatTable, fullStopStart, runDrill, SCENARIOS, sql, switchover, waitForFailover, waitForHealthy, Writer } from "./drill";
+import { DrillFailure, drillContext, DrillResult, formatTable, fullStopStart, runDrill, SCENARIOS, sql, switchover, waitForFailover, waitForHealthy, Writer } from "./drill";
 import { rawConfig } from "./fixtures";
 import { engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, NODES, onNode, plannedChanges, roles, sleep, stackOutputs, VIP_MASTER, VIP_SLAVE, waitFor } from "./lab";
 
@@ -129,6 +129,35 @@ test("failover drills with fencing on: each fault on the primary ends with the s
     for (const node of NODES) {
         expect({ node, setAside: (await onNode(node, `ls -d ${spec.postgresql.pgdata}.pgha-* 2>/dev/null || true`)).trim() }).toEqual({ node, setAside: "" });
     }
+    expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
+    // A standby banned for a while (ahead of the node being promoted) removes its ban when it starts again:
+    // an expired one left in the CIB made the next ban of that node fail, and a promotion wait behind it.
+    const lifetimes = await onNode(NODES[0], `cibadmin -Q --xpath "//rsc_location[starts-with(@id,'cli-ban-')]//date_expression" 2>/dev/null || true`);
+    const expired = [...lifetimes.matchAll(/id="([^"]+)"[^>]*end="([^"]+)"/g)].filter((m) => Date.parse(m[2].replace(" ", "T")) < Date.now()).map((m) => m[1]);
+    expect(expired).toEqual([]);
+});
+
+test("a drill the cluster cannot recover from (Pacemaker in maintenance mode, the primary killed) fails with each node's crm_mon, fencing history and journal in its message", async () => {
+    const ctx = drillContext(spec, outputs);
+    // In maintenance mode Pacemaker watches nothing and moves nothing: the dead primary stays dead.
+    await onNode(NODES[0], "pcs property set maintenance-mode=true");
+    let failure: unknown;
+    try {
+        failure = await runDrill("kill -9 postmaster", ctx, log, { failoverSeconds: 15 }).then(() => undefined, (e) => e);
+    } finally {
+        await onNode(NODES[0], "pcs property set maintenance-mode=false");
+    }
+    expect(failure).toBeInstanceOf(DrillFailure);
+    const { stage, message, evidence } = failure as DrillFailure;
+    // What CI's log shows of a failed drill.
+    log(`the deliberately failed drill's report:\n${message}`);
+    expect(stage).toBe("no new primary");
+    expect(message).toMatch(/timed out after 15s waiting for a new primary/);
+    for (const node of NODES) {
+        const view = new RegExp(`===== evidence from ${node} =====\\n## crm_mon -1 -A -f\\n[\\s\\S]*?Node Attributes:[\\s\\S]*?## fencing history\\n[\\s\\S]*?## constraints\\n<constraints>[\\s\\S]*?## journal: [^\\n]*\\n(.*(pacemaker|corosync).*\\n){10}`);
+        expect({ node, evidence: view.test(evidence) }).toEqual({ node, evidence: true });
+    }
+    // Out of maintenance mode Pacemaker finds the dead primary and fails it over as usual.
     expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
 });
 
