@@ -49,7 +49,8 @@ const EVIDENCE_JOURNAL_LINES = 300;
  * the agents' and fence agents' output), corosync and pcsd since `since` (ms; the last hour when not given),
  * the previous boot included (a fenced node was rebooted): its first and last EVIDENCE_JOURNAL_LINES / 2
  * lines, so that a message repeated until the end does not hide how it began, without the fence agent's
- * Python deprecation warnings (two lines per call). A node that does not answer says so.
+ * Python deprecation warnings (two lines per call) and the PAM session lines of the agent's runuser calls
+ * (four per monitor). A node that does not answer says so.
  */
 export async function clusterEvidence(since?: number): Promise<string> {
     const from = since === undefined ? "-1h" : `@${Math.floor(since / 1000) - 30}`;
@@ -58,7 +59,7 @@ export async function clusterEvidence(since?: number): Promise<string> {
         "echo '## fencing history'; stonith_admin --history '*' --verbose 2>&1",
         "echo '## constraints'; cibadmin -Q -o constraints 2>&1",
         `echo '## journal: pacemaker, corosync, pcsd since ${from} (first and last ${EVIDENCE_JOURNAL_LINES / 2} lines)'`,
-        `journalctl --no-pager -q -o short-precise --since ${from} -u pacemaker -u corosync -u pcsd 2>&1 | grep -vE 'DeprecationWarning|from pipes import quote' | awk -v half=${EVIDENCE_JOURNAL_LINES / 2} '{ l[NR] = $0 } END { for (i = 1; i <= NR; i++) { if (i == half + 1 && NR > 2 * half) { print "... " NR - 2 * half " lines left out ..."; i = NR - half + 1 } print l[i] } }'`,
+        `journalctl --no-pager -q -o short-precise --since ${from} -u pacemaker -u corosync -u pcsd 2>&1 | grep -vE 'DeprecationWarning|from pipes import quote|pam_unix\\(runuser:session\\)' | awk -v half=${EVIDENCE_JOURNAL_LINES / 2} '{ l[NR] = $0 } END { for (i = 1; i <= NR; i++) { if (i == half + 1 && NR > 2 * half) { print "... " NR - 2 * half " lines left out ..."; i = NR - half + 1 } print l[i] } }'`,
     ].join("; ");
     const views = await Promise.all(NODES.map((n) => onNode(n, script).catch((e) => `(${n} did not answer: ${String(e).split("\n")[0]})`)));
     return NODES.map((n, i) => `===== evidence from ${n} =====\n${views[i]}`).join("\n");

@@ -139,6 +139,8 @@ test("failover drills with fencing on: each fault on the primary ends with the s
 
 test("a drill the cluster cannot recover from (Pacemaker in maintenance mode, the primary killed) fails with each node's crm_mon, fencing history and journal in its message", async () => {
     const ctx = drillContext(spec, outputs);
+    const before = await waitForHealthy();
+    const primary = NODES.find((n) => before[n] === "PRI") as string;
     // In maintenance mode Pacemaker watches nothing and moves nothing: the dead primary stays dead.
     await onNode(NODES[0], "pcs property set maintenance-mode=true");
     let failure: unknown;
@@ -154,10 +156,12 @@ test("a drill the cluster cannot recover from (Pacemaker in maintenance mode, th
     expect(stage).toBe("no new primary");
     expect(message).toMatch(/timed out after 15s waiting for a new primary/);
     for (const node of NODES) {
-        const view = new RegExp(`===== evidence from ${node} =====\\n## crm_mon -1 -A -f\\n[\\s\\S]*?Node Attributes:[\\s\\S]*?## fencing history\\n[\\s\\S]*?## constraints\\n<constraints>[\\s\\S]*?## journal: [^\\n]*\\n(.*(pacemaker|corosync).*\\n){10}`);
+        const view = new RegExp(`===== evidence from ${node} =====\\n## crm_mon -1 -A -f\\n[\\s\\S]*?Node Attributes:[\\s\\S]*?## fencing history\\n[\\s\\S]*?## constraints\\n<constraints>[\\s\\S]*?## journal: [^\\n]*\\n(\\w{3} \\d\\d [\\d:.]+ ${node} .*\\n){10}`);
         expect({ node, evidence: view.test(evidence) }).toEqual({ node, evidence: true });
     }
-    // Out of maintenance mode Pacemaker finds the dead primary and fails it over as usual.
+    // Out of maintenance mode Pacemaker finds the dead primary (its attributes still say PRI until then) and
+    // fails it over as usual.
+    await waitForFailover(primary);
     expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
 });
 
