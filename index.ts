@@ -5,6 +5,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { parseConfig, readRawConfig } from "./components/config";
+import { BackupRepository } from "./components/backupRepository";
 import { connectionString } from "./components/endpoints";
 import { PacemakerCluster } from "./components/pacemakerCluster";
 import { passwordOrGenerated } from "./components/passwords";
@@ -37,11 +38,19 @@ const pgNodes = spec.nodes.map((node) => new PgNode(node.name, {
 const cluster = new PacemakerCluster(spec.clusterName, { spec, nodes: pgNodes, haclusterPassword, fencePassword: spec.secrets.fencePassword });
 const database = new PgsqlMasterSlave("pgsql", { spec, nodes: pgNodes, postgresPassword, replicationPassword });
 const vips = new VipPair("vips", { spec, nodes: pgNodes, dependsOn: [...cluster.ready, ...database.ready] });
+const backups = spec.backup
+    ? new BackupRepository("backups", {
+        spec, backup: spec.backup, nodes: pgNodes, placement, sshPrivateKey: spec.secrets.sshPrivateKey, clusterReady: [vips.ready, ...database.ready],
+    })
+    : undefined;
 
 export const clusterName = spec.clusterName;
 export const nodes = spec.nodes.map(({ name, ip }) => ({ name, ip }));
 export const masterEndpoint = vips.masterEndpoint;
 export const slaveEndpoint = vips.slaveEndpoint;
 export const masterConnectionString = connectionString(vips.masterEndpoint, postgresPassword, "read-write");
+/** The backup repository host and pgBackRest's stanza (absent without pgha:backupHost). */
+export const backupHost = backups?.host;
+export const backupStanza = backups?.stanza;
 export const slaveConnectionString = connectionString(vips.slaveEndpoint, postgresPassword, "any");
 export { haclusterPassword, postgresPassword, replicationPassword };

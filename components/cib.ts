@@ -115,7 +115,8 @@ export function pgsqlCommands(spec: ClusterSpec, dialect: PcsDialect): string[][
         `repuser=${pg.replicationUser}`,
         `rep_mode=${pm.repMode}`,
         `primary_conninfo_opt=${primaryConninfoOpt()}`,
-        `restore_command=${restoreCommand(spec)}`,
+        // Without backups there is no archive to restore from.
+        ...(spec.backup ? [`restore_command=${restoreCommand(spec)}`] : []),
         ...op("start", pm.startTimeoutSeconds, "interval=0s"),
         ...op("stop", pm.stopTimeoutSeconds, "interval=0s"),
         ...op("promote", pm.promoteTimeoutSeconds, "interval=0s"),

@@ -30,6 +30,21 @@ const nodes3 = [
 describe("parseConfig on the dev stack", () => {
     const spec = parseConfig(rawConfig("dev"));
 
+    test("backs up to its backup host with the defaults: full weekly, differential daily, a drill weekly", () => {
+        expect(spec.backup).toMatchObject({
+            host: { name: "pgbackup", ip: "192.168.24.16", vmName: "pgbackup" }, stanza: "pgcluster", repoPath: "/var/lib/pgbackrest",
+            fullSchedule: "Sun *-*-* 01:00:00", diffSchedule: "Mon..Sat *-*-* 01:00:00", restoreTestSchedule: "Sun *-*-* 05:00:00",
+            retentionFull: 2, queueMaxMb: 4096, archiveTimeoutSeconds: 60,
+            // A backup every day: overdue after 30 h; a drill every week: after 210 h.
+            backupOverdueSeconds: 30 * 3600, restoreTestOverdueSeconds: 210 * 3600,
+        });
+    });
+
+    test("no backups without a backup host, or with pgha:backups false", () => {
+        expect(parseConfig(rawConfig("dev", { backupHost: "", backupHostIp: "" })).backup).toBeUndefined();
+        expect(parseConfig(rawConfig("dev", { backups: false })).backup).toBeUndefined();
+    });
+
     test("holds the runbook's topology", () => {
         expect(spec.hostMode).toBe("vsphere");
         expect(spec.nodes.map((n) => [n.name, n.ip])).toEqual(nodes3.map((n) => [n.name, n.ip]));
@@ -37,7 +52,7 @@ describe("parseConfig on the dev stack", () => {
         expect(spec.network).toMatchObject({ prefixLength: 24, netmask: "255.255.255.0", subnet: "192.168.24.0/24", nic: "ens33" });
         expect(spec.vm).toEqual({ cpus: 2, memoryMiB: 2048, diskGiB: 60 });
         expect(spec.clusterName).toBe("pgcluster");
-        expect(spec.postgresql).toMatchObject({ version: "14.6", major: "14", prefix: "/postgresql/pg14", bindir: "/postgresql/pg14/bin", pgdata: "/postgresql/pgdata", archiveDir: "/postgresql/arch", port: 5432, uid: 666, gid: 666 });
+        expect(spec.postgresql).toMatchObject({ version: "14.6", major: "14", prefix: "/postgresql/pg14", bindir: "/postgresql/pg14/bin", pgdata: "/postgresql/pgdata", port: 5432, uid: 666, gid: 666 });
         expect(spec.resourceAgents.version).toBe("4.12.0");
     });
 
@@ -66,8 +81,15 @@ describe("parseConfig refuses malformed configuration, naming the key", () => {
     test("a missing VIP", () => expectProblem({ vipMaster: "" }, "vipMaster", /required/));
     test("a relative PGDATA", () => expectProblem({ pgdata: "postgresql/pgdata" }, "pgdata", /not an absolute path/));
     test("a relative prefix", () => expectProblem({ postgresqlPrefix: "pg14" }, "postgresqlPrefix", /not an absolute path/));
-    test("a relative archive dir", () => expectProblem({ archiveDir: "../arch" }, "archiveDir", /not an absolute path/));
-    test("the archive inside PGDATA", () => expectProblem({ archiveDir: "/postgresql/pgdata/arch" }, "archiveDir", /inside pgha:pgdata/));
+    test("a backup host that is a cluster node (name)", () => expectProblem({ backupHost: "pgtest2" }, "backupHost", /is a cluster node; backups must live on a machine apart/));
+    test("a backup host that is a cluster node (address)", () => expectProblem({ backupHostIp: "192.168.24.13" }, "backupHostIp", /node pgtest3's address/));
+    test("a backup host on a VIP", () => expectProblem({ backupHostIp: "192.168.24.14" }, "backupHostIp", /is a VIP/));
+    test("a backup host outside the nodes' network", () => expectProblem({ backupHostIp: "10.9.9.9" }, "backupHostIp", /backup host 10\.9\.9\.9 is outside the nodes' subnet 192\.168\.24\.0\/24/));
+    test("a backup host without its address", () => expectProblem({ backupHostIp: "" }, "backupHostIp", /go together/));
+    test("a backup host address without its name", () => expectProblem({ backupHost: "" }, "backupHost", /go together/));
+    test("an unknown full-backup schedule", () => expectProblem({ backupFullSchedule: "every sunday" }, "backupFullSchedule", /"every sunday" is not a schedule pgha knows/));
+    test("an unknown day in a schedule", () => expectProblem({ backupDiffSchedule: "Mon..Sox *-*-* 01:00" }, "backupDiffSchedule", /not a schedule/));
+    test("a restore drill never", () => expectProblem({ restoreTestSchedule: "" }, "restoreTestSchedule", /not a schedule/));
     test("a missing PostgreSQL sha256", () => expectProblem({ postgresqlSourceSha256: "" }, "postgresqlSourceSha256", /missing.*allowUnverifiedDownloads/));
     test("a malformed PostgreSQL sha256", () => expectProblem({ postgresqlSourceSha256: "abc123" }, "postgresqlSourceSha256", /not a sha256/));
     test("a missing resource-agents sha256", () => expectProblem({ resourceAgentsSha256: "" }, "resourceAgentsSha256", /missing/));
@@ -111,7 +133,8 @@ describe("addresses (property)", () => {
     test("any host address of the subnet that is not a node or the other VIP is a valid vip-master", () => {
         fc.assert(fc.property(fc.integer({ min: 1, max: 254 }), (last) => {
             const vip = `192.168.24.${last}`;
-            const taken = ["192.168.24.11", "192.168.24.12", "192.168.24.13", "192.168.24.15"].includes(vip);
+            // The nodes, the other VIP and the backup host.
+            const taken = ["192.168.24.11", "192.168.24.12", "192.168.24.13", "192.168.24.15", "192.168.24.16"].includes(vip);
             expect(problems({ vipMaster: vip }).length === 0).toBe(!taken);
         }));
     });
@@ -147,6 +170,9 @@ describe("address rules in any subnet (property)", () => {
             nodes: [1, 2, 3].map((i) => ({ name: `pg${i}`, ip: dotted(subnet.network + i) })),
             vipMaster: dotted(subnet.network + 4),
             vipSlave: dotted(subnet.network + 5),
+            // The backup host's rules have tests of their own.
+            backupHost: "",
+            backupHostIp: "",
             ...overrides,
         });
     }

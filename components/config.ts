@@ -7,6 +7,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
 import { CONFIG_KEY_SCHEMAS, CONFIG_KEYS, ConfigKey } from "./configKeys";
+import { overdueAfterSeconds } from "./schedule";
 
 /** The keys' schemas, plus the vsphere provider's server: fence_vmware_rest's default vCenter. */
 const KEYS = z.object({ ...CONFIG_KEY_SCHEMAS, vsphereServer: z.string().optional() });
@@ -58,7 +59,6 @@ export interface PostgresqlSpec {
     readonly prefix: string;
     readonly bindir: string;
     readonly pgdata: string;
-    readonly archiveDir: string;
     readonly port: number;
     readonly sourceUrl: string;
     readonly sourceSha256?: string;
@@ -70,6 +70,25 @@ export interface PostgresqlSpec {
     readonly walSenderTimeoutSeconds: number;
     readonly replicationUser: string;
     readonly allowedClientCidrs: readonly string[];
+}
+
+/** Backups with pgBackRest to a repository host (present when pgha:backupHost is set and pgha:backups is on). */
+export interface BackupSpec {
+    /** The repository host: no database role, no BMC. */
+    readonly host: { readonly name: string; readonly ip: string; readonly vmName: string };
+    /** pgBackRest's stanza: the cluster's name. */
+    readonly stanza: string;
+    readonly repoPath: string;
+    /** systemd calendar expressions; diff "" = none. */
+    readonly fullSchedule: string;
+    readonly diffSchedule: string;
+    readonly restoreTestSchedule: string;
+    readonly retentionFull: number;
+    readonly queueMaxMb: number;
+    readonly archiveTimeoutSeconds: number;
+    /** How old the newest backup and restore drill may be before pgha-status reports them overdue. */
+    readonly backupOverdueSeconds: number;
+    readonly restoreTestOverdueSeconds: number;
 }
 
 export interface ResourceAgentsSpec {
@@ -151,6 +170,8 @@ export interface ClusterSpec {
     readonly vsphere?: VsphereSpec;
     readonly os: { readonly firewall: boolean; readonly selinux: SelinuxMode; readonly yumBaseUrl: string; readonly epelBaseUrl: string };
     readonly postgresql: PostgresqlSpec;
+    /** Absent: no backups and no WAL archive. */
+    readonly backup?: BackupSpec;
     readonly resourceAgents: ResourceAgentsSpec;
     readonly allowUnverifiedDownloads: boolean;
     readonly pacemaker: PacemakerSpec;
@@ -356,9 +377,30 @@ const versionFitsInstall = rule(["postgresqlInstall", "postgresqlVersion"], ({ p
     }
 });
 
-const archiveOutsidePgdata = rule(["pgdata", "archiveDir"], ({ pgdata, archiveDir }, report) => {
-    if (archiveDir === pgdata || archiveDir.startsWith(`${pgdata}/`)) {
-        report(["archiveDir"], `must not be inside pgha:pgdata (${pgdata}): pg_basebackup and pg_rewind would copy it`);
+/** The backup host is a machine of its own on the nodes' network: no node, VIP or BMC. */
+const backupHostApart = rule(["backupHost", "backupHostIp", "nodes", "prefixLength", "vipMaster", "vipSlave"], (values, report) => {
+    const { backupHost, backupHostIp } = values;
+    if ((backupHost === "") !== (backupHostIp === "")) {
+        report([backupHost === "" ? "backupHost" : "backupHostIp"], "pgha:backupHost and pgha:backupHostIp go together: set both (the repository host's name and address) or neither");
+        return;
+    }
+    if (backupHost === "") {
+        return;
+    }
+    const sameName = values.nodes.find((n) => n.name === backupHost);
+    if (sameName) {
+        report(["backupHost"], `${backupHost} is a cluster node; backups must live on a machine apart from the nodes, so that losing a node loses no backup`);
+    }
+    const sameIp = values.nodes.find((n) => n.ip === backupHostIp || n.bmcAddress === backupHostIp);
+    if (sameIp) {
+        report(["backupHostIp"], `${backupHostIp} is node ${sameIp.name}'s address or BMC; the backup host needs its own address`);
+    }
+    if (backupHostIp === values.vipMaster || backupHostIp === values.vipSlave) {
+        report(["backupHostIp"], `${backupHostIp} is a VIP; the backup host needs its own address`);
+    }
+    const problem = hostAddressProblem(backupHostIp, nodesSubnet(values));
+    if (problem) {
+        report(["backupHostIp"], `backup host ${problem}`);
     }
 });
 
@@ -451,7 +493,7 @@ const RULES: readonly Rule[] = [
     vspherePlacement,
     checksumsSet,
     versionFitsInstall,
-    archiveOutsidePgdata,
+    backupHostApart,
     distinctMonitorIntervals,
     fencePasswordSet,
     vcenterFencing,
@@ -506,6 +548,7 @@ function clusterSpec(values: ConfigValues): ClusterSpec {
         vsphere: values.hostMode === "vsphere" ? vsphereSpec(values) : undefined,
         os: { firewall: values.firewall, selinux: values.selinux, yumBaseUrl: values.yumBaseUrl, epelBaseUrl: values.epelBaseUrl },
         postgresql: postgresqlSpec(values, subnet),
+        backup: backupSpec(values),
         resourceAgents: { install: values.resourceAgentsInstall, version: values.resourceAgentsVersion, url: values.resourceAgentsUrl, sha256: values.resourceAgentsSha256 || undefined },
         allowUnverifiedDownloads: values.allowUnverifiedDownloads,
         pacemaker: pacemakerSpec(values),
@@ -541,7 +584,6 @@ function postgresqlSpec(values: ConfigValues, subnet: string): PostgresqlSpec {
         prefix: values.postgresqlPrefix,
         bindir: `${values.postgresqlPrefix}/bin`,
         pgdata: values.pgdata,
-        archiveDir: values.archiveDir,
         port: values.postgresqlPort,
         sourceUrl: values.postgresqlSourceUrl,
         sourceSha256: values.postgresqlSourceSha256 || undefined,
@@ -552,6 +594,25 @@ function postgresqlSpec(values: ConfigValues, subnet: string): PostgresqlSpec {
         walSenderTimeoutSeconds: values.walSenderTimeoutSeconds,
         replicationUser: values.replicationUser,
         allowedClientCidrs: values.allowedClientCidrs.length > 0 ? values.allowedClientCidrs : [subnet],
+    };
+}
+
+function backupSpec(values: ConfigValues): BackupSpec | undefined {
+    if (!values.backups || values.backupHost === "") {
+        return undefined;
+    }
+    return {
+        host: { name: values.backupHost, ip: values.backupHostIp, vmName: values.backupHost },
+        stanza: values.clusterName,
+        repoPath: values.backupRepoPath,
+        fullSchedule: values.backupFullSchedule,
+        diffSchedule: values.backupDiffSchedule,
+        restoreTestSchedule: values.restoreTestSchedule,
+        retentionFull: values.backupRetentionFull,
+        queueMaxMb: values.archivePushQueueMaxMb,
+        archiveTimeoutSeconds: values.archiveTimeoutSeconds,
+        backupOverdueSeconds: overdueAfterSeconds([values.backupFullSchedule, values.backupDiffSchedule]),
+        restoreTestOverdueSeconds: overdueAfterSeconds([values.restoreTestSchedule]),
     };
 }
 

@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { scheduleProblem } from "./schedule";
 
 /** A refused value as messages quote it. */
 function shown(value: unknown): string {
@@ -105,6 +106,13 @@ function optionalSecret() {
     return secret().optional().meta({ default: "" });
 }
 
+/** A timer's schedule (components/schedule.ts); `orEmpty`: "" means never. */
+function schedule({ orEmpty = false } = {}) {
+    return text().refine((expression) => (orEmpty && expression === "") || scheduleProblem(expression) === undefined, {
+        error: (issue) => scheduleProblem(String(issue.input)) ?? "",
+    });
+}
+
 /** A key without a default: absent or empty, it is refused with `required: ` and how to set it. */
 function required<T extends z.ZodType>(schema: T, howToSet: (key: string) => string) {
     return z.custom((value) => value !== undefined && value !== "", { error: (issue) => `required: ${howToSet(keyOf(issue))}`, abort: true }).pipe(schema);
@@ -190,7 +198,6 @@ export const CONFIG_KEY_SCHEMAS = {
     postgresqlVersion: text().default("14.6").describe("PostgreSQL version: full version for source builds (14.6); the major version (15) for package installs."),
     postgresqlPrefix: absolutePath().default("/postgresql/pg14").describe("Absolute install prefix; binaries are in <prefix>/bin. For package installs the package's prefix, e.g. /usr/lib/postgresql/15 on Debian."),
     pgdata: absolutePath().default("/postgresql/pgdata").describe("Absolute path of the data directory (PGDATA)."),
-    archiveDir: absolutePath().default("/postgresql/arch").describe("Absolute path of the local WAL archive directory (archive_command copies there and never overwrites)."),
     postgresqlPort: integer(1, 65535).default(5432).describe("PostgreSQL port on the nodes and the VIPs."),
     postgresqlSourceUrl: url().default("https://ftp.postgresql.org/pub/source/v14.6/postgresql-14.6.tar.bz2").describe("URL of the PostgreSQL source tarball (source installs)."),
     postgresqlSourceSha256: sha256().default("").describe("SHA-256 of the PostgreSQL source tarball (64 hex digits); required for source installs unless allowUnverifiedDownloads is true. A tarball that does not match is refused before anything is unpacked; a changed sha256 or version rebuilds."),
@@ -200,6 +207,18 @@ export const CONFIG_KEY_SCHEMAS = {
     walKeepSizeMb: integer(0, 1048576).default(10240).describe("wal_keep_size in MB (the runbook's 10240)."),
     replicationUser: matching(/^(?!postgres$)[a-z_][a-z0-9_]{0,62}$/, (value) => `${value}: use a lower-case role name other than postgres`).default("replicator").describe("Replication role created with REPLICATION LOGIN; its password comes from replicationPassword."),
     allowedClientCidrs: stringList(cidr()).default([]).describe("CIDRs allowed to connect to PostgreSQL (scram-sha-256) besides the nodes; empty: the nodes' subnet."),
+    // Backups (pgBackRest on a repository host)
+    backupHost: matching(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, (value) => `${value} is not a valid hostname (lower-case letters, digits, -)`).default("").describe("Name of the backup repository host: a machine apart from the cluster nodes, with no database role, that keeps the backups and the WAL archive (pgBackRest). vsphere mode clones it like the nodes; existing mode adopts the host at pgha:backupHostIp. Empty: no backup host, no backups and no WAL archive (each node keeps only pgha:walKeepSizeMb of WAL; no point-in-time recovery)."),
+    backupHostIp: ipv4("backup host", { orEmpty: true }).default("").describe("IPv4 address of pgha:backupHost, in the nodes' subnet; required with pgha:backupHost."),
+    backups: flag().default(true).describe("Back up the cluster to pgha:backupHost when one is set: WAL archiving into its repository, scheduled backups taken from a standby, and restore drills. false: no backups (the backup host is left alone)."),
+    backupRepoPath: absolutePath().default("/var/lib/pgbackrest").describe("Directory of the pgBackRest repository on the backup host."),
+    backupFullSchedule: schedule().default("Sun *-*-* 01:00:00").describe("When the backup host takes a full backup (a systemd calendar: hourly, daily, weekly, or `[DAYS ]*-*-* HH:MM[:SS]` with DAYS such as `Sun` or `Mon..Sat`). Weekly by default."),
+    backupDiffSchedule: schedule({ orEmpty: true }).default("Mon..Sat *-*-* 01:00:00").describe("When the backup host takes a differential backup (changes since the last full one); same form as pgha:backupFullSchedule. Daily except on the full backup's day by default; empty: none."),
+    backupRetentionFull: integer(1, 1000).default(2).describe("Full backups kept (pgBackRest repo1-retention-full); an older full backup, its differentials and the WAL only they need are expired after each backup, so the repository stays bounded."),
+    restoreTestSchedule: schedule().default("Sun *-*-* 05:00:00").describe("When the backup host runs a restore drill (pgha-restore-test: a canary row written through the primary, the newest backup plus WAL restored into a scratch directory, the canary and pg_amcheck checked there); same form as pgha:backupFullSchedule. Weekly by default."),
+    archiveTimeoutSeconds: integer(10, 3600).default(60).describe("archive_timeout: a WAL segment goes to the repository at least this often while anything is written, which bounds what a restore can lose under light traffic (the RPO). Each switch costs a segment, compressed in the repository."),
+    archivePushQueueMaxMb: integer(16, 1048576).default(4096).describe("At most this much WAL waits on the primary for the backup host (pgBackRest archive-push-queue-max). Past it the primary drops the oldest waiting WAL from the archive and keeps running: point-in-time recovery then has a gap until the next backup, which pgha-status reports (exit 2)."),
+
     // Resource agents
     resourceAgentsInstall: oneOf(["source", "package"]).default("source").describe("`source`: build resource-agents from the verified tarball and install it under /usr over the distribution's agents (the runbook; EL 7's agents do not support PostgreSQL 12+); on Debian the resource-agents package is then held, so that an upgrade cannot put its agents back silently. `package`: the distribution's agents (Debian 12: 4.12.0)."),
     resourceAgentsVersion: matching(/^[0-9]+\.[0-9]+\.[0-9]+$/, (value) => `${value} is not a version such as 4.12.0`).default("4.12.0").describe("resource-agents version of the tarball (source installs); a changed version or sha256 rebuilds."),

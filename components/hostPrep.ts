@@ -2,7 +2,7 @@
  * Pure rendering of what a node's preparation steps need: /etc/hosts lines, firewall ports, package lists
  * and the inputs of each script under scripts/.
  */
-import { ClusterSpec, NodeSpec } from "./config";
+import { ClusterSpec } from "./config";
 import { CLUSTER_CONF_PATH, NODE_LIBRARY_DIR, PGPASS_FILE, PGSQL_TMPDIR } from "./nodePaths";
 import { ScriptValue, scriptText, shellQuote } from "./shell";
 
@@ -23,10 +23,11 @@ export type ScriptVars = Readonly<Record<string, ScriptValue>>;
 export const VIP_MASTER_NAME = "vip-master";
 export const VIP_SLAVE_NAME = "vip-slave";
 
-/** /etc/hosts lines for every node and both VIPs. */
+/** /etc/hosts lines for every node, the backup host and both VIPs. */
 export function hostsBlock(spec: ClusterSpec): string {
     return [
         ...spec.nodes.map((n) => `${n.ip} ${n.name}`),
+        ...(spec.backup ? [`${spec.backup.host.ip} ${spec.backup.host.name}`] : []),
         `${spec.vipMaster} ${VIP_MASTER_NAME}`,
         `${spec.vipSlave} ${VIP_SLAVE_NAME}`,
     ].join("\n");
@@ -59,20 +60,34 @@ function fencePackages(spec: ClusterSpec, family: "el" | "debian"): string[] {
     return spec.fencing.agent === "fence_ipmilan" ? ["ipmitool"] : [];
 }
 
-/** Packages os-prep installs on EL hosts (the runbook's list, plus the fence agent). */
-export function elPackages(spec: ClusterSpec): string[] {
+/** What a host is: a cluster node, or the backup host (pgBackRest's repository, PostgreSQL for restores only). */
+export type HostRole = "node" | "backup";
+
+/** pgBackRest (EL: from the PGDG or EPEL repository configured beforehand), on every host when backups are on. */
+function backupPackages(spec: ClusterSpec): string[] {
+    return spec.backup ? ["pgbackrest"] : [];
+}
+
+/** Packages os-prep installs on EL hosts (the runbook's list, plus the fence agent and pgBackRest). */
+export function elPackages(spec: ClusterSpec, role: HostRole = "node"): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...EL_PG_BUILD, ...(pg.buildDocs ? EL_PG_DOCS : [])] : [];
+    if (role === "backup") {
+        return unique(["curl", "tar", "bzip2", ...backupPackages(spec), ...build]);
+    }
     const raBuild = spec.resourceAgents.install === "source" ? EL_RA_BUILD : [];
-    return unique([...EL_CLUSTER, ...fencePackages(spec, "el"), ...raBuild, ...build]);
+    return unique([...EL_CLUSTER, ...fencePackages(spec, "el"), ...backupPackages(spec), ...raBuild, ...build]);
 }
 
 /** Packages os-prep installs on Debian hosts, PostgreSQL's too (one transaction instead of two). */
-export function debianPackages(spec: ClusterSpec): string[] {
+export function debianPackages(spec: ClusterSpec, role: HostRole = "node"): string[] {
     const pg = spec.postgresql;
     const build = pg.install === "source" ? [...DEBIAN_PG_BUILD, ...(pg.buildDocs ? DEBIAN_PG_DOCS : [])] : [];
+    if (role === "backup") {
+        return unique([...backupPackages(spec), ...debianPostgresqlPackages(spec), ...build]);
+    }
     const raBuild = spec.resourceAgents.install === "source" ? DEBIAN_RA_BUILD : [];
-    return unique([...DEBIAN_CLUSTER, ...fencePackages(spec, "debian"), ...debianPostgresqlPackages(spec), ...raBuild, ...build]);
+    return unique([...DEBIAN_CLUSTER, ...fencePackages(spec, "debian"), ...backupPackages(spec), ...debianPostgresqlPackages(spec), ...raBuild, ...build]);
 }
 
 /** PostgreSQL packages the postgresql step installs on Debian hosts in package mode. */
@@ -84,17 +99,18 @@ function unique(values: string[]): string[] {
     return [...new Set(values)];
 }
 
-export function osPrepVars(spec: ClusterSpec, node: NodeSpec): ScriptVars {
+/** os-prep's inputs for host `name`; the backup host opens no cluster port (pgBackRest goes over SSH). */
+export function osPrepVars(spec: ClusterSpec, name: string, role: HostRole = "node"): ScriptVars {
     return {
-        HOSTNAME: node.name,
+        HOSTNAME: name,
         HOSTS_BLOCK: hostsBlock(spec),
         FIREWALL: spec.os.firewall,
-        FIREWALL_PORTS: firewallPorts(spec),
+        FIREWALL_PORTS: role === "node" ? firewallPorts(spec) : [],
         SELINUX: spec.os.selinux,
         YUM_BASEURL: spec.os.yumBaseUrl,
         EPEL_BASEURL: spec.os.epelBaseUrl,
-        EL_PACKAGES: elPackages(spec),
-        DEBIAN_PACKAGES: debianPackages(spec),
+        EL_PACKAGES: elPackages(spec, role),
+        DEBIAN_PACKAGES: debianPackages(spec, role),
     };
 }
 
@@ -103,15 +119,16 @@ export function resourceAgentsVars(spec: ClusterSpec): ScriptVars {
     return { RA_INSTALL: ra.install, RA_VERSION: ra.version, RA_URL: ra.url, RA_SHA256: ra.sha256 ?? "" };
 }
 
-export function postgresqlVars(spec: ClusterSpec): ScriptVars {
+/** postgresql.sh's inputs; on the backup host only the binaries (restores), no data directory of the cluster's. */
+export function postgresqlVars(spec: ClusterSpec, role: HostRole = "node"): ScriptVars {
     const pg = spec.postgresql;
     return {
+        PG_SERVER_DIRS: role === "node",
         PG_INSTALL: pg.install,
         PG_VERSION: pg.version,
         PG_MAJOR: pg.major,
         PG_PREFIX: pg.prefix,
         PGDATA: pg.pgdata,
-        PG_ARCHIVE_DIR: pg.archiveDir,
         PG_PORT: pg.port,
         PG_URL: pg.sourceUrl,
         PG_SHA256: pg.sourceSha256 ?? "",
@@ -129,7 +146,11 @@ export function clusterConf(spec: ClusterSpec): string {
         ["PGHA_PGDATA", pg.pgdata],
         ["PGHA_BINDIR", pg.bindir],
         ["PGHA_PG_PORT", String(pg.port)],
-        ["PGHA_ARCHIVE_DIR", pg.archiveDir],
+        // Backups: the stanza ("" without backups), and how old the newest backup and restore drill may be.
+        ["PGHA_STANZA", spec.backup?.stanza ?? ""],
+        ["PGHA_BACKUP_HOST", spec.backup?.host.name ?? ""],
+        ["PGHA_BACKUP_OVERDUE_SECONDS", String(spec.backup?.backupOverdueSeconds ?? 0)],
+        ["PGHA_RESTORE_TEST_OVERDUE_SECONDS", String(spec.backup?.restoreTestOverdueSeconds ?? 0)],
         ["PGHA_REPLICATION_USER", pg.replicationUser],
         ["PGHA_PGPASS_FILE", PGPASS_FILE],
         ["PGHA_PGSQL_TMPDIR", PGSQL_TMPDIR],

@@ -2,6 +2,7 @@
  * PostgreSQL settings and client authentication, rendered from the spec. Settings go to PGDATA/pgha.conf
  * (included from postgresql.conf, so the pgsql agent's own include lines survive); pg_hba.conf is ours.
  */
+import { archiveCommand, archiveGetCommand } from "./backup";
 import { ClusterSpec } from "./config";
 import { PGPASS_FILE } from "./nodePaths";
 import { ScriptVars } from "./hostPrep";
@@ -14,18 +15,35 @@ function literal(value: string): string {
 }
 
 /**
- * Recovery and pg_rewind --restore-target-wal find the node's own older WAL in its archive (an old primary's
- * segments from before the branch point may be recycled from pg_wal). Set in pgha.conf and given to the pgsql
- * agent, whose recovery.conf is included after pgha.conf and would otherwise set it empty.
+ * Recovery, a standby that fell behind and pg_rewind --restore-target-wal fetch older WAL from the backup
+ * repository (an old primary's segments from before the branch point may be recycled from pg_wal). Set in
+ * pgha.conf and given to the pgsql agent, whose recovery.conf is included after pgha.conf and would otherwise
+ * set it empty. "" without backups: nothing is archived, WAL comes from the primary only.
  */
 export function restoreCommand(spec: ClusterSpec): string {
-    return `cp ${spec.postgresql.archiveDir}/%f %p`;
+    return spec.backup ? archiveGetCommand(spec.backup) : "";
+}
+
+/**
+ * WAL archiving: into the backup repository (pgBackRest, asynchronous and bounded on the primary), at least
+ * every archiveTimeoutSeconds while anything is written (the archive's lag, the RPO of a restore, under light
+ * traffic). Without backups nothing is archived, so that no node keeps WAL beyond wal_keep_size.
+ */
+function archiveSettings(spec: ClusterSpec): [string, string][] {
+    if (!spec.backup) {
+        return [["archive_mode", "off"]];
+    }
+    return [
+        ["archive_mode", "on"],
+        ["archive_command", literal(archiveCommand(spec.backup))],
+        ["archive_timeout", literal(`${spec.backup.archiveTimeoutSeconds}s`)],
+        ["restore_command", literal(restoreCommand(spec))],
+    ];
 }
 
 /** The managed settings: the runbook's, plus what streaming replication under the pgsql agent needs. */
 export function postgresqlSettings(spec: ClusterSpec): string {
     const pg = spec.postgresql;
-    const archive = `${pg.archiveDir}/%f`;
     const settings: [string, string][] = [
         // The runbook's settings.
         ["listen_addresses", literal("*")],
@@ -33,10 +51,7 @@ export function postgresqlSettings(spec: ClusterSpec): string {
         ["wal_keep_size", String(pg.walKeepSizeMb)],
         ["log_destination", literal("csvlog")],
         ["logging_collector", "on"],
-        ["archive_mode", "on"],
-        // Never overwrite an archived segment: a second copy under the same name fails loudly instead.
-        ["archive_command", literal(`test ! -f ${archive} && cp %p ${archive}`)],
-        ["restore_command", literal(restoreCommand(spec))],
+        ...archiveSettings(spec),
         // Replication under the pgsql agent.
         ["wal_level", "replica"],
         ["hot_standby", "on"],

@@ -54,7 +54,7 @@ export class PgNode extends pulumi.ComponentResource {
 
         this.connection = { host: node.ip, user: spec.ssh.user, port: spec.ssh.port, privateKey: args.sshPrivateKey };
         const triggers = [this.hostIdentity];
-        const osPrep = remoteStep(`${name}-os-prep`, this.connection, { script: "os-prep.sh", vars: osPrepVars(spec, node), triggers }, { parent: this, dependsOn: hostDependency });
+        const osPrep = remoteStep(`${name}-os-prep`, this.connection, { script: "os-prep.sh", vars: osPrepVars(spec, node.name), triggers }, { parent: this, dependsOn: hostDependency });
         const resourceAgents = remoteStep(`${name}-resource-agents`, this.connection, { script: "resource-agents.sh", vars: resourceAgentsVars(spec), triggers }, { parent: this, dependsOn: [osPrep] });
         const postgresql = remoteStep(`${name}-postgresql`, this.connection, { script: "postgresql.sh", vars: postgresqlVars(spec), triggers }, { parent: this, dependsOn: [resourceAgents] });
         const tools = remoteStep(`${name}-tools`, this.connection, { script: "node-tools.sh", vars: nodeToolsVars(spec), triggers }, { parent: this, dependsOn: [postgresql] });

@@ -17,8 +17,8 @@ export interface StepArgs {
     readonly script: string;
     /** Helper files under scripts/ loaded after lib.sh (e.g. pglib.sh). */
     readonly libraries?: readonly string[];
-    /** Non-secret inputs, quoted into the command. */
-    readonly vars: ScriptVars;
+    /** Non-secret inputs, quoted into the command; an Output when they come from other steps (e.g. public keys). */
+    readonly vars: ScriptVars | pulumi.Output<ScriptVars>;
     /** Secrets, one per line, on the script's standard input. */
     readonly secretLines?: pulumi.Input<string>[];
     /** Values whose change re-runs the step although its script and inputs are the same (e.g. a new VM). */
@@ -38,7 +38,9 @@ export function remoteStep(name: string, connection: NodeConnection, args: StepA
         name,
         {
             connection: sshConnection(connection),
-            create: scriptCommand(args.script, args.vars, connection.user, args.libraries),
+            create: pulumi.Output.isInstance(args.vars)
+                ? args.vars.apply((vars) => scriptCommand(args.script, vars, connection.user, args.libraries))
+                : scriptCommand(args.script, args.vars, connection.user, args.libraries),
             stdin,
             triggers: args.triggers,
             // The scripts do not read the previous run's output (the provider would pass it through AcceptEnv).
@@ -52,7 +54,7 @@ export function remoteStep(name: string, connection: NodeConnection, args: StepA
  * A step that runs only when the stack is destroyed: its script is the command's delete and nothing runs on
  * create or update. Without triggers it is never replaced, so a replacement elsewhere cannot run it.
  */
-export function remoteDestroyStep(name: string, connection: NodeConnection, args: Pick<StepArgs, "script" | "vars">, opts: pulumi.CustomResourceOptions): command.remote.Command {
+export function remoteDestroyStep(name: string, connection: NodeConnection, args: { script: string; vars: ScriptVars }, opts: pulumi.CustomResourceOptions): command.remote.Command {
     return new command.remote.Command(name, {
         connection: sshConnection(connection),
         delete: scriptCommand(args.script, args.vars, connection.user),

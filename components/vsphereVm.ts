@@ -91,7 +91,7 @@ export function lookupPlacement(placement: VsphereSpec, diskGiB: number, opts: p
 
 export function createVm(
     spec: ClusterSpec,
-    node: NodeSpec,
+    node: Pick<NodeSpec, "name" | "ip" | "vmName">,
     placement: VspherePlacement,
     opts: pulumi.CustomResourceOptions,
 ): vsphereTypes.VirtualMachine {

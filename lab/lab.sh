@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pgha lab: three Debian 12 machines (pglab1..3) on this machine, each a systemd-nspawn container
+# pgha lab: three Debian 12 cluster nodes (pglab1..3) and a backup host (pgbackup) on this machine, each a systemd-nspawn container
 # booting systemd from its own overlay "disk" over a shared node image, on a lab bridge, with an IPMI BMC
 # per node and a caching package proxy. Topology: lab/lab.env. See lab/README.md.
 #
@@ -24,6 +24,8 @@ DIR=${PGHA_LAB_DIR:-$PGHA_LAB_DIR_DEFAULT}
 DIR=${DIR%/}
 CACHE=${PGHA_LAB_CACHE:-${HOME:-/root}/.cache/pgha}
 read -r -a NODES <<<"$PGHA_LAB_NODES"
+# Every machine: the cluster nodes (each with a BMC) and the backup host (none).
+MACHINES=("${NODES[@]}" "$PGHA_LAB_BACKUP_HOST")
 BR=$PGHA_LAB_BRIDGE
 PREFIX=$PGHA_LAB_PREFIX
 MARKER=.pgha-lab-dir
@@ -51,9 +53,9 @@ lock() { # serialize commands that change the lab (fd 9 is closed for everything
 # ------------------------------------------------------------------ naming
 check_node_arg() {
     local n
-    [[ -n ${1:-} ]] || die "missing NODE (one of: ${NODES[*]})"
-    for n in "${NODES[@]}"; do [[ $n == "$1" ]] && return 0; done
-    die "unknown node '$1' (one of: ${NODES[*]})"
+    [[ -n ${1:-} ]] || die "missing NODE (one of: ${MACHINES[*]})"
+    for n in "${MACHINES[@]}"; do [[ $n == "$1" ]] && return 0; done
+    die "unknown node '$1' (one of: ${MACHINES[*]})"
 }
 node_ip() { local v="PGHA_LAB_IP_$1"; printf '%s' "${!v}"; }
 bmc_ip() { local v="PGHA_LAB_BMC_$1"; printf '%s' "${!v}"; }
@@ -423,10 +425,10 @@ power_cut() { # kill -9 of the node's init: the kernel kills every process of th
 
 shutdown_nodes() { # clean shutdown of every running node at once, power cut for those that hang
     local n pid
-    for n in "${NODES[@]}"; do
+    for n in "${MACHINES[@]}"; do
         if pid=$(nspawn_pid "$n") && kill -0 "$pid" 2>/dev/null; then kill -TERM "$pid"; fi
     done
-    for n in "${NODES[@]}"; do
+    for n in "${MACHINES[@]}"; do
         wait_off "$n" 30 && continue
         info "$n did not shut down within 30 s: cutting its power"
         power_cut "$n"
@@ -436,7 +438,7 @@ shutdown_nodes() { # clean shutdown of every running node at once, power cut for
 
 write_access_files() {
     local n t f
-    for n in "${NODES[@]}"; do
+    for n in "${MACHINES[@]}"; do
         for t in ed25519 ecdsa rsa; do
             f=$(node_dir "$n")/upper/etc/ssh/ssh_host_${t}_key.pub
             [[ -r $f ]] && printf '%s,%s %s\n' "$n" "$(node_ip "$n")" "$(cut -d' ' -f1,2 "$f")"
@@ -444,8 +446,8 @@ write_access_files() {
     done | write_if_changed "$DIR/known_hosts" 0644
     {
         printf '# pgha lab: ssh -F %s/ssh_config pglab1\n' "$DIR"
-        for n in "${NODES[@]}"; do printf 'Host %s\n  HostName %s\n' "$n" "$(node_ip "$n")"; done
-        printf 'Host %s %s.*\n' "${NODES[*]}" "${PGHA_LAB_BRIDGE_ADDR%.*}"
+        for n in "${MACHINES[@]}"; do printf 'Host %s\n  HostName %s\n' "$n" "$(node_ip "$n")"; done
+        printf 'Host %s %s.*\n' "${MACHINES[*]}" "${PGHA_LAB_BRIDGE_ADDR%.*}"
         printf '  User root\n  IdentityFile %s/id_ed25519\n  IdentitiesOnly yes\n' "$DIR"
         printf '  UserKnownHostsFile %s/known_hosts\n  StrictHostKeyChecking yes\n' "$DIR"
         printf '  BatchMode yes\n  ConnectTimeout 5\n  LogLevel ERROR\n'
@@ -466,13 +468,14 @@ state_json() {
         printf '\n    {"name": "%s", "ip": "%s", "bmc": "%s", "veth": "%s", "on": %s}' \
             "$n" "$(node_ip "$n")" "$(bmc_ip "$n")" "$(node_veth "$n")" "$(node_on "$n" && echo true || echo false)"
     done
-    printf '\n  ]\n}\n'
+    printf '\n  ],\n  "backupHost": {"name": "%s", "ip": "%s", "veth": "%s", "on": %s}\n}\n' "$PGHA_LAB_BACKUP_HOST" \
+        "$(node_ip "$PGHA_LAB_BACKUP_HOST")" "$(node_veth "$PGHA_LAB_BACKUP_HOST")" "$(node_on "$PGHA_LAB_BACKUP_HOST" && echo true || echo false)"
 }
 
 # Anything of the lab still on this machine, one line each.
 leftovers() {
     local n c p
-    for n in "${NODES[@]}"; do
+    for n in "${MACHINES[@]}"; do
         while IFS= read -r c; do [[ ! -d $c ]] || echo "cgroup $c"; done < <(cgroup_dirs "$n")
         p=$(node_procs "$n" | xargs)
         [[ -z $p ]] || echo "processes of $n: $p"
@@ -500,18 +503,16 @@ cmd_up() {
     ensure_bridge
     ensure_proxy
     ensure_sources
-    for n in "${NODES[@]}"; do
+    for n in "${MACHINES[@]}"; do
         if node_on "$n"; then
             ip link set "$(node_veth "$n")" up 2>/dev/null || true
         else
             boot_node "$n"
         fi
-        ensure_bmc "$n"
     done
-    for n in "${NODES[@]}"; do
-        wait_ssh "$n"
-        wait_bmc "$n"
-    done
+    for n in "${NODES[@]}"; do ensure_bmc "$n"; done
+    for n in "${MACHINES[@]}"; do wait_ssh "$n"; done
+    for n in "${NODES[@]}"; do wait_bmc "$n"; done
     write_access_files
     state_json | write_if_changed "$DIR/state.json" 0644
     info "lab up in $((SECONDS - t0)) s; ssh -F $DIR/ssh_config pglab1"
@@ -525,7 +526,7 @@ cmd_down() {
     shutdown_nodes
     stop_pidfile "$DIR/proxy/pid"
     stop_pidfile "$DIR/sources/pid"
-    for n in "${NODES[@]}"; do
+    for n in "${MACHINES[@]}"; do
         if mountpoint -q "$(node_merged "$n")" 2>/dev/null; then umount "$(node_merged "$n")"; fi
         remove_cgroups "$n"
     done
@@ -546,8 +547,10 @@ cmd_status() {
     if ip link show dev "$BR" >/dev/null 2>&1; then info "bridge $BR up"; else info "bridge $BR absent"; fi
     if pid_alive "$DIR/proxy/pid"; then info "package proxy $PROXY_URL"; else info "package proxy stopped"; fi
     if pid_alive "$DIR/sources/pid"; then info "source tarballs http://$PGHA_LAB_BRIDGE_ADDR:$PGHA_LAB_SOURCES_PORT/"; else info "source tarball server stopped"; fi
-    for n in "${NODES[@]}"; do
-        if node_on "$n"; then
+    for n in "${MACHINES[@]}"; do
+        if node_on "$n" && [[ $n == "$PGHA_LAB_BACKUP_HOST" ]]; then
+            printf '%-8s %-14s on   init pid %-8s (backup host, no bmc)\n' "$n" "$(node_ip "$n")" "$(init_pid "$n" || true)"
+        elif node_on "$n"; then
             printf '%-8s %-14s on   init pid %-8s bmc %s %s\n' "$n" "$(node_ip "$n")" "$(init_pid "$n" || true)" "$(bmc_ip "$n")" \
                 "$(pid_alive "$DIR/bmc/$n.pid" && echo up || echo down)"
         else

@@ -168,6 +168,9 @@ pgha_unpack() {
 # Runs a command as the postgres user, keeping the caller's working directory out of the way.
 pgha_as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 
+# SQL string literal.
+pgha_sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
+
 # Retries CMD until it succeeds or SECONDS pass; returns its last status.
 pgha_wait_for() {
     local seconds=$1 deadline

@@ -31,8 +31,9 @@ pgha_temp_passfile() {
 # Managed settings in PGDATA/pgha.conf, included from postgresql.conf (whose other lines, such as the
 # agent's own include lines, stay as they are), and a managed pg_hba.conf. Reloads a running server.
 pgha_pg_configure() {
-    local conf=$PGHA_PGDATA/postgresql.conf group before=$PGHA_CHANGES pending
+    local conf=$PGHA_PGDATA/postgresql.conf group before=$PGHA_CHANGES pending local_archive
     group=$(id -gn postgres)
+    local_archive=$(pgha_local_archive_dir)
     pgha_put_file "$PGHA_PGDATA/pgha.conf" 0600 "postgres:$group" <<<"$PGHA_PG_SETTINGS"
     if ! grep -qx "include = 'pgha.conf'" "$conf"; then
         printf "\n# Settings managed by pgha\ninclude = 'pgha.conf'\n" >>"$conf"
@@ -44,6 +45,30 @@ pgha_pg_configure() {
         pending=$(pgha_pg psql -X -p "$PGHA_PG_PORT" -d postgres -tAc "select string_agg(name, ', ') from pg_settings where pending_restart" 2>/dev/null || true)
         [[ -z $pending ]] || pgha_log "settings waiting for a restart: $pending"
     fi
+    pgha_remove_local_archive "$local_archive"
+}
+
+# The local WAL archive directory of older pgha versions, from the archive_command of the pgha.conf in place
+# ("test ! -f DIR/%f && cp %p DIR/%f"); "" when there is none.
+pgha_local_archive_dir() {
+    [[ -r $PGHA_PGDATA/pgha.conf ]] || return 0
+    sed -n "s@^archive_command = 'test ! -f \(/[^ ]*\)/%f && cp %p .*@\1@p" "$PGHA_PGDATA/pgha.conf"
+}
+
+# Removes the local WAL archive DIR of older pgha versions once pgha.conf no longer archives there: nothing ever
+# pruned it, it held only this node's own WAL and no backup, so it restores nothing the cluster lacks.
+pgha_remove_local_archive() {
+    local dir=$1 count size
+    [[ -n $dir && -d $dir ]] || return 0
+    ! grep -qF "$dir/" "$PGHA_PGDATA/pgha.conf" || return 0
+    if pgha_pg_running; then
+        # The server archives with the new command only once it has read the new pgha.conf.
+        [[ $(pgha_pg psql -X -p "$PGHA_PG_PORT" -d postgres -tAc "show archive_command" 2>/dev/null) != *"$dir/"* ]] || return 0
+    fi
+    count=$(find "$dir" -maxdepth 1 -type f | wc -l)
+    size=$(du -sm "$dir" | cut -f1)
+    rm -rf --one-file-system "$dir"
+    pgha_changed "removed the local WAL archive $dir ($count files, $size MiB): WAL goes to the backup repository now, or nowhere without one"
 }
 
 # True when USER can log in to the server at HOST with PASSWORD (scram over TCP): used to change
@@ -56,8 +81,6 @@ pgha_pg_password_ok() {
     return "$ok"
 }
 
-# SQL string literal.
-pgha_sql_literal() { printf "'%s'" "${1//\'/\'\'}"; }
 
 # The replication role ROLE and what pg_rewind needs of it, through RUN_SQL (a command that runs SQL from
 # stdin on the primary and prints the result): REPLICATION LOGIN (the password is set apart); execute on the

@@ -5,7 +5,9 @@
 #            sha256 differs), configure --prefix --with-pgport, make with all cores (world or core + contrib),
 #            install; skipped when the prefix holds PGHA_PG_VERSION built from the tarball with PGHA_PG_SHA256.
 #   package: the distribution's packages (Debian postgresql-<major>, EL PGDG postgresql<major>-server).
-# Inputs: PGHA_PG_INSTALL PGHA_PG_VERSION PGHA_PG_MAJOR PGHA_PG_PREFIX PGHA_PGDATA PGHA_PG_ARCHIVE_DIR
+# On the backup host (PGHA_PG_SERVER_DIRS false) only the binaries and the user: it restores backups, it holds
+# no data directory of the cluster's.
+# Inputs: PGHA_PG_INSTALL PGHA_PG_VERSION PGHA_PG_MAJOR PGHA_PG_PREFIX PGHA_PGDATA PGHA_PG_SERVER_DIRS
 #         PGHA_PG_PORT PGHA_PG_URL PGHA_PG_SHA256 PGHA_PG_BUILD_DOCS PGHA_PG_UID PGHA_PG_GID
 #         PGHA_DEBIAN_PG_PACKAGES
 set -euo pipefail
@@ -102,12 +104,13 @@ else
 fi
 
 pg_group=$(id -gn postgres)
-[[ -d ${PGHA_PGDATA%/*} ]] || { mkdir -p "${PGHA_PGDATA%/*}"; pgha_changed "created ${PGHA_PGDATA%/*}"; }
-pgha_dir "$PGHA_PGDATA" 0700 "postgres:$pg_group"
-pgha_dir "$PGHA_PG_ARCHIVE_DIR" 0700 "postgres:$pg_group"
-# The pgsql agent's tmpdir (PGSQL.lock, recovery.conf) and the replication passfile live here.
-pgha_dir /var/lib/pgsql 0755 "postgres:$pg_group"
-pgha_dir /var/lib/pgsql/tmp 0700 "postgres:$pg_group"
+if [[ $PGHA_PG_SERVER_DIRS == true ]]; then
+    [[ -d ${PGHA_PGDATA%/*} ]] || { mkdir -p "${PGHA_PGDATA%/*}"; pgha_changed "created ${PGHA_PGDATA%/*}"; }
+    pgha_dir "$PGHA_PGDATA" 0700 "postgres:$pg_group"
+    # The pgsql agent's tmpdir (PGSQL.lock, recovery.conf) and the replication passfile live here.
+    pgha_dir /var/lib/pgsql 0755 "postgres:$pg_group"
+    pgha_dir /var/lib/pgsql/tmp 0700 "postgres:$pg_group"
+fi
 
 home=$(getent passwd postgres | cut -d: -f6)
 pgha_put_file "$home/.pgha_profile" 0644 "postgres:$pg_group" <<EOF

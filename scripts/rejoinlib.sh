@@ -102,11 +102,21 @@ pgha_standby_diverged() {
 # The history of this node's timeline TLI, as pgha_remote_history prints it.
 pgha_local_history() {
     (($1 > 1)) || return 0
-    local file
+    local file fetched=""
     file=$(printf '%s/pg_wal/%08X.history' "$PGHA_PGDATA" "$1")
-    [[ -r $file ]] || file=$(printf '%s/%08X.history' "$PGHA_ARCHIVE_DIR" "$1")
-    [[ -r $file ]] || { printf 'missing\n'; return 0; }
-    awk -F'\t' '$1 ~ /^[0-9]+$/ {print $1, $2}' "$file"
+    if [[ ! -r $file && -n $PGHA_STANZA ]]; then
+        # A history file recycled from pg_wal is in the backup repository.
+        fetched=$(mktemp -d)
+        chown postgres "$fetched"
+        pgha_as_postgres pgbackrest --stanza="$PGHA_STANZA" archive-get "${file##*/}" "$fetched/${file##*/}" >/dev/null 2>&1 || true
+        file=$fetched/${file##*/}
+    fi
+    if [[ -r $file ]]; then
+        awk -F'\t' '$1 ~ /^[0-9]+$/ {print $1, $2}' "$file"
+    else
+        printf 'missing\n'
+    fi
+    [[ -z $fetched ]] || rm -rf "$fetched"
 }
 
 # Decides whether this node may follow the primary PRIMARY (a node name): sets PGHA_VERDICT to in-step (same
@@ -152,7 +162,7 @@ pgha_rejoin_verdict() {
 # Rewinds this (stopped) node's data from the primary PRIMARY with pg_rewind; when that fails, moves the data
 # directory aside (kept, never deleted) and copies it afresh with pg_basebackup.
 pgha_rewind_from() {
-    local primary=$1 host conn log aside
+    local primary=$1 host conn log aside restore_wal
     host=$(pgha_node_address "$primary")
     conn=$(pgha_replication_conn "$host")
     # pg_rewind reads the source's timeline from its control file, which a freshly promoted primary updates
@@ -161,7 +171,10 @@ pgha_rewind_from() {
     # pg_rewind refuses a target that is configured as a standby.
     rm -f "$PGHA_PGDATA/standby.signal"
     log=$(mktemp)
-    if pgha_pg pg_rewind --target-pgdata="$PGHA_PGDATA" --source-server="$conn" --restore-target-wal --progress >"$log" 2>&1; then
+    # Older WAL of this node that pg_wal no longer holds comes from the backup repository, when there is one.
+    restore_wal=()
+    [[ -z $PGHA_STANZA ]] || restore_wal=(--restore-target-wal)
+    if pgha_pg pg_rewind --target-pgdata="$PGHA_PGDATA" --source-server="$conn" "${restore_wal[@]}" --progress >"$log" 2>&1; then
         pgha_changed "pg_rewind from $primary: $(grep -E 'diverged|no rewind required' "$log" | head -n1 | sed 's/^pg_rewind: //')"
     else
         aside="$PGHA_PGDATA.pgha-$(date +%Y%m%d%H%M%S)"
@@ -174,13 +187,13 @@ pgha_rewind_from() {
     rm -f "$log"
 }
 
-# After discarding this node's newer timelines: their history files and segments, in pg_wal and in the WAL
-# archive, are moved to a directory beside PGDATA (kept), or recovery would choose them as the latest timeline.
+# After discarding this node's newer timelines: their history files and segments in pg_wal are moved to a
+# directory beside PGDATA (kept), or recovery would choose them as the latest timeline.
 pgha_set_aside_newer_timelines() {
     local ptli aside f tli
     ptli=$(pgha_identify "$(pgha_node_address "$1")" | awk '{print $2}')
     aside="$PGHA_PGDATA.pgha-discarded-$(date +%Y%m%d%H%M%S)"
-    for f in "$PGHA_PGDATA"/pg_wal/* "$PGHA_ARCHIVE_DIR"/*; do
+    for f in "$PGHA_PGDATA"/pg_wal/*; do
         [[ -f $f && ${f##*/} =~ ^([0-9A-F]{8}) ]] || continue
         tli=$((16#${BASH_REMATCH[1]}))
         ((tli > ptli)) || continue

@@ -3,9 +3,11 @@
 #   pgha-status
 # Per node: its role (the pgsql agent's pgsql-status), Pacemaker's view of its instance, its timeline and
 # WAL position, its replication state and lag behind the primary; where the VIPs run; failed actions; and
-# what, if anything, needs a person. Exit code for monitoring: 0 healthy; 1 degraded but recovering by
-# itself (e.g. a node rejoining); 2 needs a person (no primary, no vip-master, a refused rejoin, a failed
-# fencing or a node that stays out).
+# what, if anything, needs a person. With a backup host: the newest backup and restore drill and whether WAL
+# reaches the repository. Exit code for monitoring: 0 healthy; 1 degraded but recovering by itself (e.g. a node
+# rejoining), or a backup or restore drill older than its schedule allows, or WAL archiving failing for now;
+# 2 needs a person (no primary, no vip-master, a refused rejoin, a failed fencing, a node that stays out, or a
+# gap in the WAL archive: point-in-time recovery is impossible across it until the next backup).
 set -euo pipefail
 # shellcheck source=lib.sh
 [[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
@@ -82,6 +84,91 @@ while IFS= read -r line; do
         *) warnings+=("failed action (expires by itself): $line") ;;
     esac
 done <<<"$failed"
+# The age of an epoch time, e.g. "3 h 12 min".
+age_text() {
+    local seconds=$(($(date +%s) - $1))
+    if ((seconds >= 86400)); then printf '%d d %d h' $((seconds / 86400)) $((seconds % 86400 / 3600));
+    elif ((seconds >= 3600)); then printf '%d h %d min' $((seconds / 3600)) $((seconds % 3600 / 60));
+    else printf '%d min' $((seconds / 60)); fi
+}
+
+pgbackrest_json() { timeout 60 runuser -u postgres -- pgbackrest --stanza="$PGHA_STANZA" --output=json "$@"; }
+
+# The first hole in the repository's WAL archive from segment START on: "SEGMENT, archived TIME", the segment
+# before the hole ("" when there is none). Each timeline is contiguous from its first segment on.
+archive_gap() {
+    local start=$1 id=$2 listing
+    listing=$(pgbackrest_json repo-ls --recurse "archive/$PGHA_STANZA/$id") || return 0
+    grep -oE '"[0-9A-F]{16}/[0-9A-F]{24}-[0-9a-f]+[^"]*":\{[^}]*\}' <<<"$listing" |
+        sed -E 's@^"[0-9A-F]{16}/([0-9A-F]{24})-[^"]*":\{.*"time":([0-9]+).*@\1 \2@' |
+        awk -v start="$start" '
+            function hex(s, i, n) { for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", substr(s, i, 1)) - 1; return n }
+            function segno(name) { return hex(substr(name, 9, 8)) * 256 + hex(substr(name, 17, 8)) }
+            { tli = substr($1, 1, 8); n = segno($1); if (tli < substr(start, 1, 8) || (tli == substr(start, 1, 8) && n < segno(start))) next
+              print tli, n, $1, $2 }' |
+        sort -k1,1 -k2,2n |
+        awk '$1 == tli && $2 > last + 1 { print name, time; exit } { tli = $1; last = $2; name = $3; time = $4 }' |
+        while read -r name time; do printf '%s, archived %s' "$name" "$(date -d "@$time" '+%F %T %Z')"; done
+}
+
+# Backups: the newest backup and restore drill against their schedules, and the WAL archive.
+report_backups() {
+    local info code newest stop type start id drill primary_host archiver failing ready gap
+    printf '\nbackups (pgBackRest stanza %s on %s):\n' "$PGHA_STANZA" "$PGHA_BACKUP_HOST"
+    # pgBackRest reports an unreachable repository in the stanza's status (code 99), with exit code 0.
+    info=$(pgbackrest_json info 2>&1) || info+='"status":{"code":99,"message":"pgbackrest info failed"}'
+    code=$(grep -oE '"status":\{"code":[0-9]+' <<<"$info" | tail -n1 | grep -oE '[0-9]+$' || true)
+    if [[ $code != 0 && $code != 2 ]]; then
+        printf '  repository: does not answer\n'
+        warnings+=("the backup repository on $PGHA_BACKUP_HOST does not answer: $(grep -oE '"message":"[^"]*"' <<<"$info" | head -n1 | cut -d'"' -f4)")
+    else
+        newest=$(grep -o '"label":"[^"]*"' <<<"$info" | tail -n1 | cut -d'"' -f4)
+        if [[ -z $newest ]]; then
+            printf '  newest backup: none\n'
+            warnings+=("the repository holds no backup")
+        else
+            stop=$(grep -oE '"timestamp":\{"start":[0-9]+,"stop":[0-9]+' <<<"$info" | tail -n1 | sed 's/.*"stop"://')
+            type=$(grep -oE '"type":"(full|diff|incr)"' <<<"$info" | tail -n1 | cut -d'"' -f4)
+            printf '  newest backup: %s (%s), finished %s ago\n' "$newest" "$type" "$(age_text "$stop")"
+            (($(date +%s) - stop <= PGHA_BACKUP_OVERDUE_SECONDS)) ||
+                warnings+=("the newest backup ($newest) is $(age_text "$stop") old: its schedule allows $((PGHA_BACKUP_OVERDUE_SECONDS / 3600)) h")
+            start=$(grep -oE '"archive":\{"start":"[0-9A-F]{24}"' <<<"$info" | tail -n1 | grep -oE '[0-9A-F]{24}')
+            id=$(grep -oE '"id":"[0-9]+-[0-9]+"' <<<"$info" | tail -n1 | cut -d'"' -f4)
+            gap=$(archive_gap "$start" "$id")
+            if [[ -n $gap ]]; then
+                printf '  WAL archive: GAP after %s\n' "$gap"
+                people+=("the WAL archive has a gap after $gap: point-in-time recovery from the newest backup stops there; take a backup (pgha-backup full on $PGHA_BACKUP_HOST) to recover past it")
+            fi
+        fi
+    fi
+    # The newest restore drill, from the table the drills write through the primary (readable on every node).
+    drill=$(pgha_pg psql -X -At -F '|' -p "$PGHA_PG_PORT" -d postgres -c "select extract(epoch from finished_at)::bigint, ok, coalesce(restore_seconds::text, '-'), coalesce(rpo_seconds::text, '-'), detail from pgha.restore_drills where finished_at is not null order by id desc limit 1" 2>/dev/null || true)
+    if [[ -z $drill ]]; then
+        printf '  restore drill: none yet\n'
+        warnings+=("no restore drill has run (pgha-restore-test on $PGHA_BACKUP_HOST)")
+    else
+        IFS='|' read -r finished ok rto rpo detail <<<"$drill"
+        printf '  restore drill: %s %s ago (restore %s s, newest transaction %s s old)\n' "$([[ $ok == t ]] && echo passed || echo FAILED)" "$(age_text "$finished")" "$rto" "$rpo"
+        [[ $ok == t ]] || warnings+=("the last restore drill failed: $detail")
+        (($(date +%s) - finished <= PGHA_RESTORE_TEST_OVERDUE_SECONDS)) ||
+            warnings+=("the last restore drill ran $(age_text "$finished") ago: its schedule allows $((PGHA_RESTORE_TEST_OVERDUE_SECONDS / 3600)) h")
+    fi
+    # Archiving on the primary: failing now, and what waits for the repository.
+    [[ -n $primary ]] || return 0
+    primary_host=$(pgha_node_address "$primary")
+    archiver=$(pgha_pg psql -X -At -F '|' -c "select coalesce(last_archived_time::text, ''), coalesce(last_failed_time::text, ''), coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false) from pg_stat_archiver" "$(pgha_replication_conn "$primary_host")" 2>/dev/null || true)
+    IFS='|' read -r _ failing_since failing <<<"$archiver"
+    if [[ $failing == t ]]; then
+        ready=""
+        [[ $primary != "$(crm_node -n)" ]] || ready=" ($(find "$PGHA_PGDATA/pg_wal/archive_status" -name '*.ready' | wc -l) segments wait on $primary)"
+        printf '  WAL archiving: FAILING since %s%s\n' "$failing_since" "$ready"
+        warnings+=("WAL archiving from $primary to $PGHA_BACKUP_HOST fails since $failing_since$ready; past pgha:archivePushQueueMaxMb the oldest waiting WAL is dropped and the archive gets a gap")
+    else
+        printf '  WAL archiving: ok\n'
+    fi
+}
+[[ -z $PGHA_STANZA ]] || report_backups
+
 sync=$(pgha_node_with_status HS:sync || true)
 [[ -n $sync ]] || warnings+=("no sync standby")
 [[ -z $sync || $vip_slave == "$sync" ]] || warnings+=("vip-slave runs on '${vip_slave:-nowhere}', not on the sync standby $sync")

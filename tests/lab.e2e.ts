@@ -10,7 +10,8 @@ import * as path from "path";
 import { parseConfig } from "../components/config";
 import { DrillFailure, drillContext, DrillResult, formatTable, fullStopStart, runDrill, SCENARIOS, sql, switchover, waitForFailover, waitForHealthy, Writer } from "./drill";
 import { rawConfig } from "./fixtures";
-import { engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, NODES, onNode, plannedChanges, roles, sleep, stackOutputs, VIP_MASTER, VIP_SLAVE, waitFor } from "./lab";
+import { archiveFootprints, dropTableRecovery, newestDrill, onBackupHost, repositoryOutage, status, writeWal } from "./backups";
+import { BACKUP_HOST, engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, nodeIp, NODES, onNode, plannedChanges, roles, sleep, stackOutputs, VIP_MASTER, VIP_SLAVE, waitFor } from "./lab";
 
 jest.setTimeout(3_600_000);
 const log = (line: string) => process.stdout.write(`lab-e2e: ${line}\n`);
@@ -82,6 +83,80 @@ test("stack outputs: endpoints in clear, connection strings and passwords secret
     await sql(master, "insert into e2e values (1, 'written through vip-master') on conflict (id) do update set note = excluded.note");
     expect(await sql(outputs.slaveConnectionString, "select note from e2e where id = 1")).toEqual([{ note: "written through vip-master" }]);
     await expect(sql(outputs.slaveConnectionString, "insert into e2e values (2, 'through vip-slave')")).rejects.toThrow(/read-only transaction/);
+});
+
+/** Runs a oneshot unit of the backup host as its timer would; its result ("success" when it passed). */
+async function runTimerJob(unit: string): Promise<string> {
+    return (await onBackupHost(`systemctl start ${unit}.service; systemctl show -p Result --value ${unit}.service`)).trim();
+}
+
+describe("backups (pgBackRest on the lab's backup host)", () => {
+    test("pulumi up leaves a full backup proven by a passed restore drill; the timers are set; pgha-status shows both on every node; no node keeps a local WAL archive", async () => {
+        expect(outputs.backupHost).toEqual({ name: BACKUP_HOST, ip: nodeIp(BACKUP_HOST) });
+        expect(outputs.backupStanza).toBe(spec.clusterName);
+        expect(await onBackupHost("pgha-backup list")).toMatch(/full backup: \d{8}-\d{6}F/);
+        const drill = await newestDrill(outputs.masterConnectionString);
+        expect(drill).toMatchObject({ ok: true, detail: expect.stringMatching(/canary found, pg_amcheck clean/) });
+        log(`restore drill after pulumi up: RTO ${drill.restore_seconds} s, RPO ${drill.rpo_seconds} s`);
+        expect(await onBackupHost("systemctl is-enabled pgha-backup-full.timer pgha-backup-diff.timer pgha-restore-test.timer")).toBe("enabled\nenabled\nenabled\n");
+        // The first day of the schedule: a differential backup, as its timer takes it.
+        expect(await runTimerJob("pgha-backup-diff")).toBe("success");
+        for (const node of NODES) {
+            const { output, code } = await status(node);
+            expect({ node, code }).toEqual({ node, code: 0 });
+            expect(output).toMatch(/newest backup: \d{8}-\d{6}F_\d{8}-\d{6}D \(diff\)/);
+            expect(output).toMatch(/restore drill: passed/);
+            expect(output).toMatch(/WAL archiving: ok/);
+        }
+        expect((await archiveFootprints(spec.postgresql.pgdata)).map((f) => f.localArchive)).toEqual(["", "", ""]);
+    });
+
+    test("a table dropped by mistake: pgha-restore on the backup host to the moment before the DROP gives back every row acknowledged before it and none written after", async () => {
+        const recovery = await dropTableRecovery(outputs.masterConnectionString, (table) => new Writer(outputs.masterConnectionString, table), sleep);
+        log(`dropped table restored: ${recovery.ackedBefore} rows acknowledged before the target; ${recovery.restoreOutput.split("\n")[0]}`);
+        expect(recovery.ackedBefore).toBeGreaterThan(100);
+        expect(recovery).toMatchObject({ missing: [], writtenAfter: 0 });
+    });
+
+    test("the backup host powered off under writes: the primary keeps committing with WAL waiting within the queue bound, pgha-status says archiving fails (exit 1); powered on, archiving catches up by itself and the restore drill passes", async () => {
+        const queueSegments = (spec.backup?.queueMaxMb ?? 0) / 16;
+        await sql(outputs.masterConnectionString, "create table outage_rows (id bigint primary key)");
+        const outage = await repositoryOutage(outputs.masterConnectionString, spec.postgresql.pgdata, queueSegments * 16 / 2,
+            new Writer(outputs.masterConnectionString, "outage_rows"), true, lab, waitFor);
+        log(`backup host off: ${outage.ackedWhileOff} rows committed, WAL waiting per node ${outage.footprintsWhileOff.map((f) => `${f.node} ${f.readySegments}`).join(", ")} segments; caught up ${outage.catchUpSeconds.toFixed(0)} s after power on`);
+        expect(outage.ackedWhileOff).toBeGreaterThan(100);
+        expect(outage.statusWhileOff.map((s) => s.code)).toEqual([1, 1, 1]);
+        expect(Math.max(...outage.footprintsWhileOff.map((f) => f.readySegments))).toBeGreaterThan(0);
+        expect(Math.max(...outage.footprintsWhileOff.map((f) => f.readySegments))).toBeLessThanOrEqual(queueSegments);
+        expect(outage.statusAfter.map((s) => s.code)).toEqual([0, 0, 0]);
+        expect(await runTimerJob("pgha-restore-test")).toBe("success");
+        expect(await newestDrill(outputs.masterConnectionString)).toMatchObject({ ok: true });
+    });
+
+    test("past the queue bound the primary still commits and drops the oldest waiting WAL: pgha-status reports the archive's gap (exit 2) until a new backup starts a gap-free archive", async () => {
+        const queueMb = spec.backup?.queueMaxMb ?? 0;
+        const outage = await repositoryOutage(outputs.masterConnectionString, spec.postgresql.pgdata, queueMb * 2,
+            new Writer(outputs.masterConnectionString, "outage_rows"), false, lab, waitFor);
+        log(`backup host off past the bound: WAL waiting per node ${outage.footprintsWhileOff.map((f) => `${f.node} ${f.readySegments}`).join(", ")} segments`);
+        expect(outage.ackedWhileOff).toBeGreaterThan(100);
+        expect(Math.max(...outage.footprintsWhileOff.map((f) => f.readySegments))).toBeLessThanOrEqual(queueMb / 16);
+        for (const after of outage.statusAfter) {
+            expect(after.code).toBe(2);
+            expect(after.output).toMatch(/WAL archive: GAP after [0-9A-F]{24}, archived \d{4}-\d\d-\d\d \d\d:\d\d:\d\d/);
+        }
+        await onBackupHost("pgha-backup full");
+        expect((await Promise.all(NODES.map(status))).map((s) => s.code)).toEqual([0, 0, 0]);
+    });
+
+    test("after 2 GiB of WAL no database node holds more than the queue bound of archive or spool", async () => {
+        await writeWal(outputs.masterConnectionString, 2048);
+        const footprints = await archiveFootprints(spec.postgresql.pgdata);
+        log(`after 2 GiB of WAL: ${footprints.map((f) => `${f.node} ${f.readySegments} segments waiting, spool ${f.spoolMb} MiB`).join("; ")}`);
+        for (const f of footprints) {
+            expect(f.readySegments * 16 + f.spoolMb).toBeLessThanOrEqual(spec.backup?.queueMaxMb ?? 0);
+            expect(f.localArchive).toBe("");
+        }
+    });
 });
 
 test("the database passwords were generated by random.RandomPassword", () => {
@@ -205,6 +280,18 @@ test("planned switchover around all three nodes (pgha-switchover): the target ta
         seen.add(target);
     }
     expect(seen.size).toBe(NODES.length);
+});
+
+test("scheduled backups across the failovers and switchovers above: the timers' differential and full backups and the restore drill pass with no person involved", async () => {
+    const before = await onBackupHost("pgha-backup list");
+    expect(await runTimerJob("pgha-backup-diff")).toBe("success");
+    expect(await runTimerJob("pgha-backup-full")).toBe("success");
+    expect(await runTimerJob("pgha-restore-test")).toBe("success");
+    const labels = (list: string): string[] => list.match(/(?<=(full|diff) backup: )\S+/g) ?? [];
+    const taken = labels(await onBackupHost("pgha-backup list")).filter((label) => !labels(before).includes(label));
+    expect(taken).toEqual([expect.stringMatching(/D$/), expect.stringMatching(/F$/)]);
+    expect(await newestDrill(outputs.masterConnectionString)).toMatchObject({ ok: true });
+    expect((await Promise.all(NODES.map(status))).map((s) => s.code)).toEqual([0, 0, 0]);
 });
 
 test("a changed monitor interval: preview --diff lists only the CIB step, up applies it to the CIB", async () => {

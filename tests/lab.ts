@@ -19,6 +19,8 @@ export function labEnv(): Record<string, string> {
 const ENV = labEnv();
 export const LAB_DIR = process.env.PGHA_LAB_DIR ?? ENV.PGHA_LAB_DIR_DEFAULT;
 export const NODES = ENV.PGHA_LAB_NODES.split(" ");
+/** The backup repository host (pgha:backupHost of the lab stack). */
+export const BACKUP_HOST = ENV.PGHA_LAB_BACKUP_HOST;
 export const nodeIp = (node: string) => ENV[`PGHA_LAB_IP_${node}`];
 export const VIP_MASTER = ENV.PGHA_LAB_VIP_MASTER;
 export const VIP_SLAVE = ENV.PGHA_LAB_VIP_SLAVE;

@@ -51,20 +51,17 @@ class Server {
     /** The cluster's managed settings (pgha.conf) included, and this server's own. */
     configure(): void {
         fs.mkdirSync(this.socket, { recursive: true });
-        fs.mkdirSync(this.archive, { recursive: true });
-        execFileSync("chown", ["postgres:postgres", this.socket, this.archive, path.join(tmp, this.name)]);
+        execFileSync("chown", ["postgres:postgres", this.socket, path.join(tmp, this.name)]);
         fs.appendFileSync(path.join(this.data, "postgresql.conf"), "include = 'pgha.conf'\n");
         this.ownSettings();
     }
-    get archive(): string {
-        return path.join(tmp, this.name, "archive");
-    }
     /**
-     * pgha.conf with this server's WAL archive (on the cluster's nodes it is one path), its address and socket,
-     * and whom it follows: pg_rewind copies the source's configuration files, which here differ per server.
+     * pgha.conf of a cluster without a backup host (no WAL archive: pg_rewind finds what it needs in pg_wal), this
+     * server's address and socket, and whom it follows: pg_rewind copies the source's configuration files, which
+     * here differ per server.
      */
     private ownSettings(primary?: Server): void {
-        fs.writeFileSync(path.join(this.data, "pgha.conf"), `${postgresqlSettings(parseConfig(rawConfig("lab", { archiveDir: this.archive })))}\n`, { mode: 0o600 });
+        fs.writeFileSync(path.join(this.data, "pgha.conf"), `${postgresqlSettings(parseConfig(rawConfig("lab", { backupHost: "", backupHostIp: "" })))}\n`, { mode: 0o600 });
         const follow = primary
             ? `primary_conninfo = 'host=${primary.address} port=${PORT} user=replicator passfile=${path.join(tmp, "pgpass")}'\nrecovery_target_timeline = 'latest'\n`
             : "";
@@ -91,7 +88,7 @@ function nodeEnv(node: Server): NodeJS.ProcessEnv {
     return {
         // PGHOST: the node's own server over its local socket, as on a node.
         ...process.env, PGHOST: node.socket, PGHA_PGDATA: node.data, PGHA_BINDIR: BIN, PGHA_PG_PORT: String(PORT), PGHA_REPLICATION_USER: "replicator",
-        PGHA_PGPASS_FILE: path.join(tmp, "pgpass"), PGHA_PGSQL_TMPDIR: path.join(tmp, node.name), PGHA_ARCHIVE_DIR: path.join(tmp, node.name, "archive"),
+        PGHA_PGPASS_FILE: path.join(tmp, "pgpass"), PGHA_PGSQL_TMPDIR: path.join(tmp, node.name), PGHA_STANZA: "",
         PGHA_NODES: Object.entries(ADDRESSES).map(([n, a]) => `${n}=${a}`).join(" "),
     };
 }

@@ -19,6 +19,9 @@ const NODES = [
     { name: "pgtest2", ip: "192.168.24.12" },
     { name: "pgtest3", ip: "192.168.24.13" },
 ];
+/** Every VM: the cluster nodes and the backup repository host (pgha:backupHost), cloned alike. */
+const MACHINES = [...NODES, { name: "pgbackup", ip: "192.168.24.16" }];
+const MACHINE_NAMES = MACHINES.map((m) => m.name).sort();
 const VM_TYPE = "vsphere:index/virtualMachine:VirtualMachine";
 const TEMPLATE = "centos79-template";
 const TEMPLATE_DISK_GIB = 20;
@@ -143,7 +146,7 @@ afterAll(async () => {
     engine?.cleanup();
 });
 
-test("preview lists the three VMs and every step of the dev stack, with fencing through vCenter", () => {
+test("preview lists the four VMs (three nodes, the backup host) and every step of the dev stack, with fencing through vCenter", () => {
     const plan = previewPlan();
     expect(plan.status).toBe(0);
     const steps = new Map(plan.steps.map((s) => [resourceName(s), { op: s.op, type: resourceType(s) }]));
@@ -154,14 +157,18 @@ test("preview lists the three VMs and every step of the dev stack, with fencing 
         }
     }
     expect(steps.get("vips-cib-push")?.op).toBe("create");
-    expect([...steps.values()].filter((s) => s.type === VM_TYPE)).toHaveLength(3);
+    expect(steps.get("pgbackup")).toEqual({ op: "create", type: VM_TYPE });
+    for (const step of ["os-prep", "postgresql", "ssh-identity", "pgbackrest", "tools", "timers", "stanza"]) {
+        expect(steps.get(`pgbackup-${step}`)?.op).toBe("create");
+    }
+    expect([...steps.values()].filter((s) => s.type === VM_TYPE)).toHaveLength(4);
     // Fencing through vCenter: the CIB step creates one fence_vmware_rest device for the three VMs.
     const cib = plan.steps.find((s) => s.urn.endsWith("::vips-cib-push"));
     expect(String(cib?.newState?.inputs.create)).toContain("'stonith' 'create' 'vmfence' 'fence_vmware_rest'");
     expect(String(cib?.newState?.inputs.create)).toContain("'pcmk_host_map=pgtest1:pgtest1;pgtest2:pgtest2;pgtest3:pgtest3'");
-    const targets = new Set([VM_TYPE, "pgha:index:PgNode"]);
+    const targets = new Set([VM_TYPE, "pgha:index:PgNode", "pgha:index:BackupRepository"]);
     vmUrns = plan.steps.filter((s) => targets.has(resourceType(s) ?? "")).map((s) => s.urn);
-    expect(vmUrns).toHaveLength(6);
+    expect(vmUrns).toHaveLength(8);
 }, 300_000);
 
 test.each([
@@ -191,11 +198,11 @@ test.each([
     }
 }, 300_000);
 
-test("up of the VMs clones the template into three customized VMs of the configured size", () => {
+test("up of the VMs clones the template into four customized VMs of the configured size", () => {
     expectOk(upVms());
     const vms = vmsInFolder();
-    expect([...vms.keys()].sort()).toEqual(NODES.map((n) => n.name));
-    for (const node of NODES) {
+    expect([...vms.keys()].sort()).toEqual(MACHINE_NAMES);
+    for (const node of MACHINES) {
         const vm = vms.get(node.name) as VmInfo;
         expect(vm.config.hardware.numCPU).toBe(2);
         expect(vm.config.hardware.memoryMB).toBe(2048);
@@ -236,14 +243,14 @@ test("a changed pgha:vmMemoryMiB updates each VM in place", () => {
     const before = vmIds();
     expectOk(pulumi("config", "set", "pgha:vmMemoryMiB", "4096"));
     const changes = vmChanges();
-    expect([...changes.keys()].sort()).toEqual(NODES.map((n) => n.name));
+    expect([...changes.keys()].sort()).toEqual(MACHINE_NAMES);
     for (const change of changes.values()) {
         expect(change.op).toBe("update");
         expect(change.properties).toContain("memory");
     }
     expectOk(upVms());
     const vms = vmsInFolder();
-    for (const node of NODES) {
+    for (const node of MACHINES) {
         expect(vms.get(node.name)?.config.hardware.memoryMB).toBe(4096);
     }
     expect(vmIds()).toEqual(before);
@@ -255,7 +262,7 @@ test("a changed pgha:domain (clone customization) would replace every VM: refuse
     expectOk(pulumi("config", "set", "pgha:domain", "other.internal"));
     try {
         const changes = vmChanges();
-        expect([...changes.keys()].sort()).toEqual(NODES.map((n) => n.name));
+        expect([...changes.keys()].sort()).toEqual(MACHINE_NAMES);
         for (const change of changes.values()) {
             expect(change.op).toBe("replace");
             expect(change.properties).toContain("clone.customize.linuxOptions.domain");
@@ -274,7 +281,7 @@ test("destroy is refused while the VMs are protected (pgha:protect); with pgha:p
     const refused = pulumi("destroy", "--yes", "--skip-preview");
     expect(refused.status).not.toBe(0);
     expect(refused.output).toMatch(/because it is protected/);
-    expect([...vmsInFolder().keys()].sort()).toEqual(NODES.map((n) => n.name));
+    expect([...vmsInFolder().keys()].sort()).toEqual(MACHINE_NAMES);
 
     expectOk(pulumi("config", "set", "pgha:protect", "false"));
     expectOk(upVms());
