@@ -7,7 +7,7 @@ import {
 import { BackupSpec, ClusterSpec } from "./config";
 import { osPrepVars, postgresqlVars, ScriptVars } from "./hostPrep";
 import { PgNode } from "./pgNode";
-import { NodeConnection, remoteStep } from "./remoteStep";
+import { NodeConnection, remoteDestroyStep, remoteStep } from "./remoteStep";
 import { createVm, VspherePlacement } from "./vsphereVm";
 
 export interface BackupRepositoryArgs {
@@ -86,6 +86,8 @@ export class BackupRepository extends pulumi.ComponentResource {
         })), [repoIdentity, ...nodeIdentities.map((n) => n.step)]);
         const tools = step("tools", "node-tools.sh", backupToolsVars(spec, backup), [repoSetup]);
         const timers = step("timers", "backup-timers.sh", backupTimersVars(backup), [tools]);
+        // On destroy: the timers stop (their cluster is gone); the repository stays.
+        remoteDestroyStep(`${host.name}-teardown`, connection, { script: "backup-teardown.sh", vars: {} }, { parent: this, dependsOn: [timers] });
         this.ready = step("stanza", "backup-stanza.sh", {}, [timers, ...nodeSetups, ...args.clusterReady], ["backuplib.sh"]);
         this.registerOutputs({ host: this.host, stanza: this.stanza });
     }

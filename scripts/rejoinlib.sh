@@ -121,7 +121,8 @@ pgha_local_history() {
 
 # Decides whether this node may follow the primary PRIMARY (a node name): sets PGHA_VERDICT to in-step (same
 # timeline and history: start as a standby), rewind (an older timeline the primary branched off from:
-# rewind, then start), refuse (PGHA_REASON says why) or unreachable.
+# rewind, then start), copy (an empty data directory: nothing to lose, copied afresh), refuse (PGHA_REASON
+# says why) or unreachable.
 pgha_rejoin_verdict() {
     local primary=$1 me ident sysid ptli plsn ltli lhist phist
     me=$(crm_node -n 2>/dev/null || hostname)
@@ -132,6 +133,11 @@ pgha_rejoin_verdict() {
         return 0
     fi
     read -r sysid ptli plsn <<<"$ident"
+    if [[ -z $(ls -A "$PGHA_PGDATA" 2>/dev/null) ]]; then
+        PGHA_VERDICT=copy
+        PGHA_REASON="$PGHA_PGDATA is empty"
+        return 0
+    fi
     if [[ $(pgha_controldata "Database system identifier") != "$sysid" ]]; then
         PGHA_VERDICT=refuse
         PGHA_REASON="$me's data in $PGHA_PGDATA belongs to another database cluster than the primary $primary's (system identifier $sysid); move it away to make $me a standby"
@@ -159,6 +165,13 @@ pgha_rejoin_verdict() {
     fi
 }
 
+# Copies the primary PRIMARY's data into this node's empty data directory (pg_basebackup, WAL streamed along).
+pgha_copy_from() {
+    local primary=$1
+    install -d -m 0700 -o postgres -g "$(id -gn postgres)" "$PGHA_PGDATA"
+    pgha_pg pg_basebackup -d "$(pgha_replication_conn "$(pgha_node_address "$primary")")" -D "$PGHA_PGDATA" -X stream -c fast -w
+}
+
 # Rewinds this (stopped) node's data from the primary PRIMARY with pg_rewind; when that fails, moves the data
 # directory aside (kept, never deleted) and copies it afresh with pg_basebackup.
 pgha_rewind_from() {
@@ -180,8 +193,7 @@ pgha_rewind_from() {
         aside="$PGHA_PGDATA.pgha-$(date +%Y%m%d%H%M%S)"
         pgha_log "pg_rewind failed ($(tail -n1 "$log")); keeping $PGHA_PGDATA as $aside and copying afresh from $primary"
         mv -T "$PGHA_PGDATA" "$aside"
-        install -d -m 0700 -o postgres -g "$(id -gn postgres)" "$PGHA_PGDATA"
-        pgha_pg pg_basebackup -d "$conn" -D "$PGHA_PGDATA" -X stream -c fast -w
+        pgha_copy_from "$primary"
         pgha_changed "pg_basebackup from $primary (the old data is kept in $aside)"
     fi
     rm -f "$log"
@@ -239,6 +251,10 @@ pgha_prepare_standby_locked() {
     case $PGHA_VERDICT in
         in-step) ;;
         rewind) pgha_rewind_from "$primary" ;;
+        copy)
+            pgha_copy_from "$primary"
+            pgha_changed "pg_basebackup from $primary into the empty $PGHA_PGDATA"
+            ;;
         refuse)
             [[ $discard == --discard-newer-data ]] || pgha_die "refused rejoin: $PGHA_REASON"
             pgha_log "WARNING: discarding, as asked: $PGHA_REASON"

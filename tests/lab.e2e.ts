@@ -294,6 +294,33 @@ test("scheduled backups across the failovers and switchovers above: the timers' 
     expect((await Promise.all(NODES.map(status))).map((s) => s.code)).toEqual([0, 0, 0]);
 });
 
+test("full-cluster recovery from the repository (pgha-restore-cluster on a standby): its data as of a moment before, it the primary, the other two rebuilt as standbys by the rejoin; every row acknowledged before the moment is there, none written after; backups and drills go on", async () => {
+    const master = outputs.masterConnectionString as string;
+    await sql(master, "create table recovered_rows (id bigint primary key, written_at timestamptz not null default clock_timestamp())");
+    const writer = new Writer(master, "recovered_rows");
+    writer.start();
+    await sleep(3000);
+    const [{ target, at }] = await sql(master, "select clock_timestamp()::text as target, extract(epoch from clock_timestamp()) * 1000 as at");
+    await sleep(2000);
+    await writer.stop();
+    const before = await waitForHealthy();
+    const node = NODES.find((n) => before[n] === "HS:async") as string;
+    const t0 = Date.now();
+    const output = await onNode(node, `pgha-restore-cluster --time '${target}' --discard-everything-after-the-target 2>&1`);
+    const after = await waitForHealthy(600);
+    log(`full-cluster recovery on ${node}: ${((Date.now() - t0) / 1000).toFixed(0)} s to a healthy cluster; ${output.trim().split("\n").pop()}`);
+    expect(after[node]).toBe("PRI");
+    const rows = new Set((await sql(master, "select id from recovered_rows")).map((r) => Number(r.id)));
+    const acked = writer.acked.filter((a) => a.at < Number(at));
+    expect(acked.length).toBeGreaterThan(100);
+    expect(acked.filter((a) => !rows.has(a.id)).map((a) => a.id)).toEqual([]);
+    expect((await sql(master, `select count(*)::int as n from recovered_rows where written_at > '${target}'`))[0].n).toBe(0);
+    expect(await onNode(node, `ls -d ${spec.postgresql.pgdata}.pgha-before-restore-*`)).toMatch(/pgha-before-restore-\d{14}/);
+    expect(await runTimerJob("pgha-backup-full")).toBe("success");
+    expect(await runTimerJob("pgha-restore-test")).toBe("success");
+    expect((await Promise.all(NODES.map(status))).map((s) => s.code)).toEqual([0, 0, 0]);
+});
+
 test("a changed monitor interval: preview --diff lists only the CIB step, up applies it to the CIB", async () => {
     mustEngine("config", "set", "--stack", STACK, "pgha:pgsqlPromotedMonitorIntervalSeconds", "7");
     expect(plannedChanges(STACK)).toEqual(["update vips-cib-push"]);
@@ -377,7 +404,7 @@ describe("with fencing off (a switch for sites without a fence device)", () => {
     });
 });
 
-test("pulumi destroy stops the cluster and removes its configuration, and keeps every node's data", async () => {
+test("pulumi destroy stops the cluster and removes its configuration, and keeps every node's data and the backups", async () => {
     await sql(outputs.masterConnectionString, "insert into e2e values (3, 'before destroy') on conflict (id) do nothing");
     mustEngine("destroy", "--yes", "--skip-preview", "--stack", STACK);
     for (const node of NODES) {
@@ -386,6 +413,9 @@ test("pulumi destroy stops the cluster and removes its configuration, and keeps 
         expect((await onNode(node, `pgrep -u postgres -x postgres >/dev/null && echo running || echo stopped`)).trim()).toBe("stopped");
         expect(await onNode(node, `${spec.postgresql.bindir}/pg_controldata ${spec.postgresql.pgdata} | grep '^Database cluster state'`)).toMatch(/shut down/);
     }
+    // The backup host's timers stop with their cluster; the repository stays.
+    expect(await onBackupHost("systemctl list-timers --all --no-legend 'pgha-*' | wc -l")).toBe("0\n");
+    expect(await onBackupHost("pgha-backup list")).toMatch(/full backup: /);
 });
 
 test("lab down leaves no process, mount, cgroup, bridge, veth or directory behind", async () => {

@@ -256,6 +256,22 @@ asRoot("the rejoin rule on real timelines", () => {
         expect(d.sql("select count(*) from t")).toBe(a.sql("select count(*) from t"));
     });
 
+    test("a node whose data directory is empty (e.g. moved aside by a person) is copied afresh from the primary", () => {
+        const { a, d } = servers;
+        // a is the primary (timeline 3), d its standby.
+        d.stop();
+        const aside = `${d.data}.by-hand`;
+        fs.renameSync(d.data, aside);
+        fs.mkdirSync(d.data, { mode: 0o700 });
+        execFileSync("chown", ["postgres:postgres", d.data]);
+        expect(rejoin(d, "pgha_rejoin_verdict", "a")).toMatchObject({ verdict: "copy", reason: `${d.data} is empty` });
+        expect(rejoin(d, "pgha_prepare_standby", "a").output).toMatch(/pg_basebackup from a into the empty/);
+        d.followAndStart(a);
+        a.sql("insert into t values (4500)");
+        until("d to stream from a", () => d.sql("select count(*) from t where id = 4500") === "1");
+        fs.rmSync(aside, { recursive: true, force: true });
+    });
+
     test("two rejoins of one node at once (Pacemaker's start and pgha-rejoin-node) take turns: one rewinds, the other finds it in step; a running server is never touched", () => {
         const { a, b, d } = servers;
         // b, the old primary (timeline 2), stopped as after a crash; a is the primary on timeline 3.
