@@ -6,7 +6,7 @@
 # discards every transaction committed after the target on every node, which the flag says; nothing runs
 # without it. To get back a table or rows, restore a copy on the backup host instead (pgha-restore) and copy
 # them over: that discards nothing.
-#   1. stops PostgreSQL on every node (the pgsql resource disabled) and keeps the other nodes out (standby);
+#   1. stops PostgreSQL on every node (the pgsql resource disabled), then keeps the other nodes out (standby);
 #   2. moves this node's data directory aside (kept, as PGDATA.pgha-before-restore-TIME), restores the backup
 #      and the WAL up to the target into it, lets PostgreSQL recover and promote there (a new timeline, which
 #      is archived), and stops it;
@@ -48,8 +48,9 @@ clone=$(pgha_promotable_id)
 started=$SECONDS
 
 pgha_log "stopping PostgreSQL on every node"
-for node in "${others[@]}"; do crm_attribute -N "$node" -n standby -v on -l forever; done
+# Disabled first: a node put in standby while PostgreSQL runs would hand its role to another (a failover).
 pcs resource disable "$clone" --wait=600 >/dev/null
+for node in "${others[@]}"; do crm_attribute -N "$node" -n standby -v on -l forever; done
 running=$(crm_resource --locate -r "$clone" 2>/dev/null || true)
 [[ $running != *"is running on"* ]] || pgha_die "PostgreSQL still runs after disabling $clone: $running"
 
