@@ -98,6 +98,41 @@ describe("PgNode on vSphere", () => {
     });
 });
 
+describe("the backup repository host", () => {
+    test("is a fourth VM prepared like a node, without the cluster's packages or ports", () => {
+        expect(run.byName("pgbackup").type).toBe("vsphere:index/virtualMachine:VirtualMachine");
+        expect(dependsOn("pgbackup-os-prep", "pgbackup")).toBe(true);
+        const osPrep = scriptOf(run.byName("pgbackup-os-prep"));
+        expect(osPrep).toMatch(/^PGHA_EL_PACKAGES='curl tar bzip2 pgbackrest gcc /m);
+        expect(osPrep).toMatch(/^PGHA_FIREWALL_PORTS=''$/m);
+        expect(osPrep).toMatch(/^PGHA_HOSTNAME='pgbackup'$/m);
+    });
+
+    test("each node's pgBackRest trusts the backup host's key and host key, the backup host every node's", () => {
+        const repoSetup = scriptOf(run.byName("pgbackup-pgbackrest"));
+        for (const node of NODES) {
+            expect(repoSetup).toContain(`ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${node.name}sshidentity pgha-backup@${node.ip}`);
+            expect(repoSetup).toContain(`${node.ip} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost${node.name}sshidentity`);
+            const nodeSetup = scriptOf(run.byName(`${node.name}-pgbackrest`));
+            expect(nodeSetup).toContain("ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIpgbackupsshidentity pgha-backup@192.168.24.16");
+            expect(nodeSetup).toMatch(/^repo1-host=192\.168\.24\.16$/m);
+            expect(dependsOn(`${node.name}-pgbackrest`, `${node.name}-ssh-identity`)).toBe(true);
+            expect(dependsOn(`${node.name}-ssh-identity`, `${node.name}-pcsd`)).toBe(true);
+        }
+    });
+
+    test("the stanza is made once the cluster runs: after the CIB push, the database steps and every node's pgBackRest", () => {
+        for (const step of ["vips-cib-push", "pgtest1-pg-primary", "pgtest2-pg-standby", "pgbackup-timers", ...NODES.map((n) => `${n.name}-pgbackrest`)]) {
+            expect(dependsOn("pgbackup-stanza", step)).toBe(true);
+        }
+    });
+
+    test("outputs name the repository host and the stanza", async () => {
+        expect(await resolve(run.outputs.backupHost)).toEqual({ name: "pgbackup", ip: "192.168.24.16" });
+        expect(await resolve(run.outputs.backupStanza)).toBe("pgcluster");
+    });
+});
+
 describe("cluster, database and configuration push", () => {
     test("cluster auth and setup come after every node's pcsd step", () => {
         for (const node of NODES) {
