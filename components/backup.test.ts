@@ -66,7 +66,7 @@ describe("WAL archiving and restore settings", () => {
     test("pgBackRest is installed on the nodes only with backups; the backup host is in /etc/hosts", () => {
         expect(debianPackages(lab)).toContain("pgbackrest");
         expect(debianPackages(withoutBackups)).not.toContain("pgbackrest");
-        expect(debianPackages(lab, "backup")).toEqual(["pgbackrest", "postgresql-15", "postgresql-contrib"]);
+        expect(debianPackages(lab, "backup")).toEqual(["pgbackrest", "logrotate", "postgresql-15", "postgresql-contrib"]);
         expect(hostsBlock(lab)).toContain("10.250.77.16 pgbackup");
         expect(hostsBlock(withoutBackups)).not.toContain("pgbackup");
     });

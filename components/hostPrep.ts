@@ -64,9 +64,13 @@ function fencePackages(spec: ClusterSpec, family: "el" | "debian"): string[] {
 /** What a host is: a cluster node, or the backup host (pgBackRest's repository, PostgreSQL for restores only). */
 export type HostRole = "node" | "backup";
 
-/** pgBackRest (EL: from the PGDG or EPEL repository configured beforehand), on every host when backups are on. */
+/**
+ * pgBackRest (EL: from the PGDG or EPEL repository configured beforehand), on every host when backups are on,
+ * and logrotate, which rotates its logs with the package's own configuration (Debian installs it only as a
+ * recommendation, which os-prep leaves out).
+ */
 function backupPackages(spec: ClusterSpec): string[] {
-    return spec.backup ? ["pgbackrest"] : [];
+    return spec.backup ? ["pgbackrest", "logrotate"] : [];
 }
 
 /** Packages os-prep installs on EL hosts (the runbook's list, plus the fence agent and pgBackRest). */

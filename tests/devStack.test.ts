@@ -103,7 +103,7 @@ describe("the backup repository host", () => {
         expect(run.byName("pgbackup").type).toBe("vsphere:index/virtualMachine:VirtualMachine");
         expect(dependsOn("pgbackup-os-prep", "pgbackup")).toBe(true);
         const osPrep = scriptOf(run.byName("pgbackup-os-prep"));
-        expect(osPrep).toMatch(/^PGHA_EL_PACKAGES='curl tar bzip2 pgbackrest gcc /m);
+        expect(osPrep).toMatch(/^PGHA_EL_PACKAGES='curl tar bzip2 pgbackrest logrotate gcc /m);
         expect(osPrep).toMatch(/^PGHA_FIREWALL_PORTS=''$/m);
         expect(osPrep).toMatch(/^PGHA_HOSTNAME='pgbackup'$/m);
     });
