@@ -135,8 +135,9 @@ describe("backups (pgBackRest on the lab's backup host)", () => {
 
     test("past the queue bound the primary still commits and drops the oldest waiting WAL: pgha-status reports the archive's gap (exit 2) until a new backup starts a gap-free archive", async () => {
         const queueMb = spec.backup?.queueMaxMb ?? 0;
+        await sql(outputs.masterConnectionString, "create table outage_past_bound_rows (id bigint primary key)");
         const outage = await repositoryOutage(outputs.masterConnectionString, spec.postgresql.pgdata, queueMb * 2,
-            new Writer(outputs.masterConnectionString, "outage_rows"), false, lab, waitFor);
+            new Writer(outputs.masterConnectionString, "outage_past_bound_rows"), false, lab, waitFor);
         log(`backup host off past the bound: WAL waiting per node ${outage.footprintsWhileOff.map((f) => `${f.node} ${f.readySegments}`).join(", ")} segments`);
         expect(outage.ackedWhileOff).toBeGreaterThan(100);
         expect(Math.max(...outage.footprintsWhileOff.map((f) => f.readySegments))).toBeLessThanOrEqual(queueMb / 16);
