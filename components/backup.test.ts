@@ -51,9 +51,9 @@ describe("WAL archiving and restore settings", () => {
         const settings = postgresqlSettings(lab);
         expect(settings).toContain("archive_mode = on");
         expect(settings).toContain(`archive_command = 'pgbackrest --stanza=pgcluster archive-push "%p"'`);
-        expect(settings).toContain(`restore_command = 'pgbackrest --stanza=pgcluster archive-get %f "%p"'`);
+        expect(settings).toContain(`restore_command = '/usr/local/lib/pgha/archive-get.sh %f "%p"'`);
         expect(settings).toContain("archive_timeout = '60s'");
-        expect(pgsqlCommands(lab, "0.10+")[0]).toContain(`restore_command=pgbackrest --stanza=pgcluster archive-get %f "%p"`);
+        expect(pgsqlCommands(lab, "0.10+")[0]).toContain(`restore_command=/usr/local/lib/pgha/archive-get.sh %f "%p"`);
     });
 
     test("without backups nothing is archived and nothing restored: no WAL outgrows wal_keep_size", () => {

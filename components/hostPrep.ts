@@ -8,7 +8,7 @@ import { ScriptValue, scriptText, shellQuote } from "./shell";
 
 
 /** The scripts the tools step installs in NODE_LIBRARY_DIR: the node tools and the libraries they load. */
-const NODE_SCRIPTS = ["lib.sh", "pglib.sh", "rejoinlib.sh", "pgsql-agent.sh", "pg-ctl.sh", "rejoin-node.sh", "switchover.sh", "status.sh", "restore-cluster.sh"];
+const NODE_SCRIPTS = ["lib.sh", "pglib.sh", "rejoinlib.sh", "pgsql-agent.sh", "pg-ctl.sh", "rejoin-node.sh", "switchover.sh", "status.sh", "restore-cluster.sh", "archive-get.sh"];
 /** The entry points, each a launcher of one of those scripts: the cluster's resource agent and the operators' tools. */
 export const NODE_TOOLS: readonly { readonly path: string; readonly script: string }[] = [
     { path: "/usr/lib/ocf/resource.d/pgha/pgsql", script: "pgsql-agent.sh" },

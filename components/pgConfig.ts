@@ -21,7 +21,7 @@ function literal(value: string): string {
  * set it empty. "" without backups: nothing is archived, WAL comes from the primary only.
  */
 export function restoreCommand(spec: ClusterSpec): string {
-    return spec.backup ? archiveGetCommand(spec.backup) : "";
+    return spec.backup ? archiveGetCommand() : "";
 }
 
 /**

@@ -108,7 +108,7 @@ pgha_local_history() {
         # A history file recycled from pg_wal is in the backup repository.
         fetched=$(mktemp -d)
         chown postgres "$fetched"
-        pgha_as_postgres pgbackrest --stanza="$PGHA_STANZA" archive-get "${file##*/}" "$fetched/${file##*/}" >/dev/null 2>&1 || true
+        pgha_as_postgres "${BASH_SOURCE[0]%/*}/archive-get.sh" "${file##*/}" "$fetched/${file##*/}" >/dev/null 2>&1 || true
         file=$fetched/${file##*/}
     fi
     if [[ -r $file ]]; then

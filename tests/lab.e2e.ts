@@ -149,6 +149,20 @@ describe("backups (pgBackRest on the lab's backup host)", () => {
         expect((await Promise.all(NODES.map(status))).map((s) => s.code)).toEqual([0, 0, 0]);
     });
 
+    test("a failover while the backup host is off is not held up by the archive: the sync standby promoted within the usual time, no row lost", async () => {
+        await lab("poweroff", BACKUP_HOST);
+        try {
+            const drill = await runDrill("kill -9 postmaster", drillContext(spec, outputs), log);
+            expect(drill.rowsLost).toBe(0);
+            expect(drill.newPrimary).toBe(drill.syncStandby);
+            // Before restore_command was bounded, promoting probed the archive over SSH's timeouts: 35 s.
+            expect(drill.outageSeconds).toBeLessThan(20);
+        } finally {
+            await lab("poweron", BACKUP_HOST);
+        }
+        await waitForHealthy();
+    });
+
     test("after 2 GiB of WAL no database node holds more than the queue bound of archive or spool", async () => {
         await writeWal(outputs.masterConnectionString, 2048);
         const footprints = await archiveFootprints(spec.postgresql.pgdata);
