@@ -154,6 +154,7 @@ export function clusterConf(spec: ClusterSpec): string {
         // Backups: the stanza ("" without backups), and how old the newest backup and restore drill may be.
         ["PGHA_STANZA", spec.backup?.stanza ?? ""],
         ["PGHA_BACKUP_HOST", spec.backup?.host.name ?? ""],
+        ["PGHA_BACKUP_HOST_IP", spec.backup?.host.ip ?? ""],
         ["PGHA_BACKUP_OVERDUE_SECONDS", String(spec.backup?.backupOverdueSeconds ?? 0)],
         ["PGHA_RESTORE_TEST_OVERDUE_SECONDS", String(spec.backup?.restoreTestOverdueSeconds ?? 0)],
         ["PGHA_REPLICATION_USER", pg.replicationUser],

@@ -3,7 +3,8 @@
  * restore (pgha-restore --latest on the backup host) per GiB; the archive's lag behind commits (the RPO of a
  * restore) under a steady write load; and the write throughput with WAL archived to the backup host against the
  * old local copy (archive_command cp into a directory on the primary), as rows per second of a committing
- * writer and as MiB per second of bulk WAL. Not a test: numbers vary with the machine; nothing here asserts a
+ * writer and as MiB per second of bulk WAL; the WAL of the local rounds is missing from the repository, so a
+ * full backup ends the bench. Not a test: numbers vary with the machine; nothing here asserts a
  * speed. The lab is stood up and removed, also on failure, unless PGHA_KEEP_LAB=1; --reuse takes the lab stack
  * as it runs.
  *   npm run bench:backup [-- DATA_GIB [out.json]] [--reuse]      (default 1 GiB, out: pgha-bench-backup.json)
@@ -122,6 +123,8 @@ async function main(): Promise<void> {
         await sql(master, "alter system reset archive_command");
         await sql(master, "select pg_reload_conf()");
         await onNode(primary, `rm -rf ${LOCAL_ARCHIVE}`);
+        // What went to the local copy is missing from the repository's archive: a full backup starts it afresh.
+        await onBackupHost("pgha-backup full");
     }
     const medianOf = (side: "repository" | "local", key: keyof Rate) => median(rounds.map((r) => r[side][key]));
     const toRepository = { rowsPerSecond: medianOf("repository", "rowsPerSecond"), walMibPerSecond: medianOf("repository", "walMibPerSecond") };

@@ -6,10 +6,12 @@
 # discards every transaction committed after the target on every node, which the flag says; nothing runs
 # without it. To get back a table or rows, restore a copy on the backup host instead (pgha-restore) and copy
 # them over: that discards nothing.
-#   1. stops PostgreSQL on every node (the pgsql resource disabled), then keeps the other nodes out (standby);
+#   1. sends the primary's latest WAL to the repository, stops PostgreSQL on every node (the pgsql resource
+#      disabled), then keeps the other nodes out (standby);
 #   2. moves this node's data directory aside (kept, as PGDATA.pgha-before-restore-TIME), restores the backup
 #      and the WAL up to the target into it, lets PostgreSQL recover and promote there (a new timeline, which
-#      is archived), and stops it;
+#      is archived), and stops it; when this fails (e.g. the archive does not reach the target), everything is
+#      put back as it was and the cluster started again;
 #   3. starts the cluster's PostgreSQL on this node alone, which becomes the primary;
 #   4. lets the other nodes back: pgha's rejoin rewinds each onto the new timeline (pg_rewind, else a fresh copy
 #      with the old data kept aside), which discards what they hold after the target.
@@ -47,6 +49,12 @@ for entry in $PGHA_NODES; do [[ ${entry%%=*} == "$me" ]] || others+=("${entry%%=
 clone=$(pgha_promotable_id)
 started=$SECONDS
 
+# What the primary wrote up to now must be in the repository before it stops (its last WAL segment is archived
+# only once it is full or switched): pgbackrest check on the backup host switches and waits for it.
+pgha_log "sending the primary's WAL to the repository (pgbackrest check on $PGHA_BACKUP_HOST)"
+pgha_as_postgres ssh -o BatchMode=yes "postgres@$PGHA_BACKUP_HOST_IP" -- pgbackrest --stanza="$PGHA_STANZA" check >&2 ||
+    pgha_die "the primary's latest WAL did not reach the repository (see above): restoring now could miss transactions up to the target; nothing was changed"
+
 pgha_log "stopping PostgreSQL on every node"
 # Disabled first: a node put in standby while PostgreSQL runs would hand its role to another (a failover).
 pcs resource disable "$clone" --wait=600 >/dev/null
@@ -54,7 +62,21 @@ for node in "${others[@]}"; do crm_attribute -N "$node" -n standby -v on -l fore
 running=$(crm_resource --locate -r "$clone" 2>/dev/null || true)
 [[ $running != *"is running on"* ]] || pgha_die "PostgreSQL still runs after disabling $clone: $running"
 
-aside="$PGHA_PGDATA.pgha-before-restore-$(date +%Y%m%d%H%M%S)"
+stamp=$(date +%Y%m%d%H%M%S)
+aside="$PGHA_PGDATA.pgha-before-restore-$stamp"
+# A restore that fails puts everything back as it was: this node's data in place (the attempt kept aside),
+# the other nodes out of standby, PostgreSQL enabled again.
+roll_back() {
+    pgha_log "the restore failed: putting the cluster back as it was"
+    if pgha_pg_running; then pgha_pg pg_ctl -D "$PGHA_PGDATA" -m fast -w stop >/dev/null || true; fi
+    if [[ -d $aside ]]; then
+        [[ ! -e $PGHA_PGDATA ]] || mv -T "$PGHA_PGDATA" "$PGHA_PGDATA.pgha-failed-restore-$stamp"
+        mv -T "$aside" "$PGHA_PGDATA"
+    fi
+    for node in "${others[@]}"; do crm_attribute -N "$node" -n standby -v off -l forever || true; done
+    pcs resource enable "$clone" || true
+}
+trap roll_back EXIT
 mv -T "$PGHA_PGDATA" "$aside"
 install -d -m 0700 -o postgres -g "$(id -gn postgres)" "$PGHA_PGDATA"
 pgha_log "kept the data directory as $aside; restoring ${target[*]} ${set[*]}"
@@ -84,6 +106,7 @@ SQL
 timeline=$(pgha_controldata "Latest checkpoint's TimeLineID")
 pgha_pg pg_ctl -D "$PGHA_PGDATA" -m fast -w stop >/dev/null
 pgha_log "recovered to the target on timeline $timeline"
+trap - EXIT
 
 # The agent promotes the node whose data it holds newest: only this one runs, with its data marked current, and
 # no other node's last known WAL position left to compare with.
