@@ -86,8 +86,11 @@ export class BackupRepository extends pulumi.ComponentResource {
         })), [repoIdentity, ...nodeIdentities.map((n) => n.step)]);
         const tools = step("tools", "node-tools.sh", backupToolsVars(spec, backup), [repoSetup]);
         const timers = step("timers", "backup-timers.sh", backupTimersVars(backup), [tools]);
-        // On destroy: the timers stop (their cluster is gone); the repository stays.
-        remoteDestroyStep(`${host.name}-teardown`, connection, { script: "backup-teardown.sh", vars: {} }, { parent: this, dependsOn: [timers] });
+        // An existing host outlives the stack: on destroy its timers stop (their cluster is gone), the repository
+        // stays (a VM is protected instead, pgha:protect).
+        if (spec.hostMode === "existing") {
+            remoteDestroyStep(`${host.name}-teardown`, connection, { script: "backup-teardown.sh", vars: {} }, { parent: this, dependsOn: [timers] });
+        }
         this.ready = step("stanza", "backup-stanza.sh", {}, [timers, ...nodeSetups, ...args.clusterReady], ["backuplib.sh"]);
         this.registerOutputs({ host: this.host, stanza: this.stanza });
     }
