@@ -86,10 +86,11 @@ export class BackupRepository extends pulumi.ComponentResource {
         })), [repoIdentity, ...nodeIdentities.map((n) => n.step)]);
         const tools = step("tools", "node-tools.sh", backupToolsVars(spec, backup), [repoSetup]);
         const timers = step("timers", "backup-timers.sh", backupTimersVars(backup), [tools]);
-        // An existing host outlives the stack: on destroy its timers stop (their cluster is gone), the repository
-        // stays (a VM is protected instead, pgha:protect).
+        // An existing host outlives the stack: on destroy its timers stop (their cluster is gone): the timers
+        // step with no unit wanted removes every pgha unit. The repository stays (a VM is protected instead,
+        // pgha:protect).
         if (spec.hostMode === "existing") {
-            remoteDestroyStep(`${host.name}-teardown`, connection, { script: "backup-teardown.sh", vars: {} }, { parent: this, dependsOn: [timers] });
+            remoteDestroyStep(`${host.name}-teardown`, connection, { script: "backup-timers.sh", vars: { UNITS: [] } }, { parent: this, dependsOn: [timers] });
         }
         this.ready = step("stanza", "backup-stanza.sh", {}, [timers, ...nodeSetups, ...args.clusterReady], ["backuplib.sh"]);
         this.registerOutputs({ host: this.host, stanza: this.stanza });

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The backup host's scheduled jobs: systemd units of pgha's backups and restore drills, written, loaded and
-# their timers enabled; a pgha unit no longer wanted (e.g. differential backups turned off) is removed.
+# their timers enabled; a pgha unit no longer wanted (e.g. differential backups turned off) is removed. With no
+# unit wanted (the teardown step of `pulumi destroy`) every one is removed; the repository is never touched.
 # Inputs: PGHA_UNITS (unit file names), PGHA_UNIT_<i> the content of the i-th.
 set -euo pipefail
 # shellcheck source=lib.sh

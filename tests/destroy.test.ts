@@ -42,7 +42,7 @@ test("the teardown script stops the cluster before destroying it and removes no 
 });
 
 test("the backup host's teardown removes only pgha's timer units, never the repository", () => {
-    const script = fs.readFileSync(path.join(ROOT, "scripts", "backup-teardown.sh"), "utf8");
+    const script = fs.readFileSync(path.join(ROOT, "scripts", "backup-timers.sh"), "utf8");
     expect(script.match(/\brm\b.*/g)).toEqual(['rm -f "$file"']);
     expect(script).toMatch(/for file in \/etc\/systemd\/system\/pgha-backup-\*\.\* \/etc\/systemd\/system\/pgha-restore-test\.\*; do/);
 });
