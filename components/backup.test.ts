@@ -92,6 +92,7 @@ describe("the backup host's timers and tools", () => {
     test("the tools' configuration names the stanza and every node", () => {
         expect(backupConf(lab, backup)).toContain("PGHA_NODES='pglab1=10.250.77.11 pglab2=10.250.77.12 pglab3=10.250.77.13'");
         expect(backupConf(lab, backup)).toContain("PGHA_STANZA='pgcluster'");
+        expect(backupConf(lab, backup)).toContain("PGHA_REPO_PATH='/var/lib/pgbackrest'");
     });
 });
 

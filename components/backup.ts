@@ -152,11 +152,12 @@ export function backupUnits(backup: BackupSpec): SystemdUnit[] {
 }
 
 /** The scripts the backup host's tools step installs, and its entry points. */
-const BACKUP_HOST_SCRIPTS = ["lib.sh", "backuplib.sh", "backup.sh", "restore.sh", "restore-test.sh"];
+const BACKUP_HOST_SCRIPTS = ["lib.sh", "backuplib.sh", "backup.sh", "restore.sh", "restore-test.sh", "archive-set-aside.sh"];
 export const BACKUP_HOST_TOOLS: readonly { readonly path: string; readonly script: string }[] = [
     { path: "/usr/local/sbin/pgha-backup", script: "backup.sh" },
     { path: "/usr/local/sbin/pgha-restore", script: "restore.sh" },
     { path: "/usr/local/sbin/pgha-restore-test", script: "restore-test.sh" },
+    { path: "/usr/local/sbin/pgha-archive-set-aside", script: "archive-set-aside.sh" },
 ];
 
 /** /etc/pgha/backup.conf: shell assignments the backup host's tools load. */
@@ -164,6 +165,7 @@ export function backupConf(spec: ClusterSpec, backup: BackupSpec): string {
     const pg = spec.postgresql;
     const values: [string, string][] = [
         ["PGHA_STANZA", backup.stanza],
+        ["PGHA_REPO_PATH", backup.repoPath],
         ["PGHA_NODES", spec.nodes.map((n) => `${n.name}=${n.ip}`).join(" ")],
         ["PGHA_BINDIR", pg.bindir],
         ["PGHA_PG_PORT", String(pg.port)],

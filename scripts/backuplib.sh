@@ -1,9 +1,9 @@
 # shellcheck shell=bash
-# The backup host's helpers (loaded after lib.sh by pgha-backup, pgha-restore and pgha-restore-test): pgBackRest
+# The backup host's helpers (loaded after lib.sh by the backup host's tools): pgBackRest
 # as postgres, SQL on the cluster's nodes over pgBackRest's own SSH trust, and restored copies in scratch
 # directories that run on a private port and never touch the cluster.
-# Reads /etc/pgha/backup.conf: PGHA_STANZA PGHA_NODES PGHA_BINDIR PGHA_PG_PORT PGHA_SOCKET_DIR PGHA_RESTORE_CONF
-# PGHA_RESTORE_ROOT PGHA_RESTORE_PORT.
+# Reads /etc/pgha/backup.conf: PGHA_STANZA PGHA_REPO_PATH PGHA_NODES PGHA_BINDIR PGHA_PG_PORT PGHA_SOCKET_DIR
+# PGHA_RESTORE_CONF PGHA_RESTORE_ROOT PGHA_RESTORE_PORT.
 
 PGHA_BACKUP_CONF=${PGHA_BACKUP_CONF:-/etc/pgha/backup.conf}
 

@@ -31,6 +31,9 @@ pgha_node_address() {
     printf '%s' "$1"
 }
 
+# Runs a command as postgres on the backup host, over pgBackRest's SSH trust.
+pgha_on_backup_host() { pgha_as_postgres ssh -o BatchMode=yes -o ConnectTimeout=5 "postgres@$PGHA_BACKUP_HOST_IP" -- "$@"; }
+
 pgha_lock_file() { printf '%s/PGSQL.lock' "$PGHA_PGSQL_TMPDIR"; }
 
 # A value of pg_controldata for this node's data directory ("" when it cannot be read).
@@ -122,7 +125,7 @@ pgha_local_history() {
 # Decides whether this node may follow the primary PRIMARY (a node name): sets PGHA_VERDICT to in-step (same
 # timeline and history: start as a standby), rewind (an older timeline the primary branched off from:
 # rewind, then start), copy (an empty data directory: nothing to lose, copied afresh), refuse (PGHA_REASON
-# says why) or unreachable.
+# says why) or unreachable. Once both timelines are known, they are in PGHA_LOCAL_TIMELINE and PGHA_PRIMARY_TIMELINE.
 pgha_rejoin_verdict() {
     local primary=$1 me ident sysid ptli plsn ltli lhist phist
     me=$(crm_node -n 2>/dev/null || hostname)
@@ -144,6 +147,7 @@ pgha_rejoin_verdict() {
         return 0
     fi
     ltli=$(pgha_local_timeline)
+    PGHA_LOCAL_TIMELINE=$ltli PGHA_PRIMARY_TIMELINE=$ptli
     lhist=$(pgha_local_history "$ltli")
     phist=$(pgha_remote_history "$(pgha_node_address "$primary")" "$ptli")
     if ((ltli > ptli)); then
@@ -258,6 +262,10 @@ pgha_prepare_standby_locked() {
         refuse)
             [[ $discard == --discard-newer-data ]] || pgha_die "refused rejoin: $PGHA_REASON"
             pgha_log "WARNING: discarding, as asked: $PGHA_REASON"
+            # The repository first: should it fail, nothing here has changed yet and the rejoin can be retried.
+            ((PGHA_LOCAL_TIMELINE <= PGHA_PRIMARY_TIMELINE)) || [[ -z $PGHA_STANZA ]] ||
+                pgha_on_backup_host /usr/local/sbin/pgha-archive-set-aside "$((PGHA_PRIMARY_TIMELINE + 1))" "$PGHA_LOCAL_TIMELINE" >&2 ||
+                pgha_die "the repository on $PGHA_BACKUP_HOST still holds timelines $((PGHA_PRIMARY_TIMELINE + 1))-$PGHA_LOCAL_TIMELINE, which recovery would follow; nothing was rewound (pgha-archive-set-aside failed on $PGHA_BACKUP_HOST, see above)"
             pgha_rewind_from "$primary"
             pgha_set_aside_newer_timelines "$primary"
             ;;

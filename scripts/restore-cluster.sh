@@ -52,7 +52,7 @@ started=$SECONDS
 # What the primary wrote up to now must be in the repository before it stops (its last WAL segment is archived
 # only once it is full or switched): pgbackrest check on the backup host switches and waits for it.
 pgha_log "sending the primary's WAL to the repository (pgbackrest check on $PGHA_BACKUP_HOST)"
-pgha_as_postgres ssh -o BatchMode=yes "postgres@$PGHA_BACKUP_HOST_IP" -- pgbackrest --stanza="$PGHA_STANZA" check >&2 ||
+pgha_on_backup_host pgbackrest --stanza="$PGHA_STANZA" check >&2 ||
     pgha_die "the primary's latest WAL did not reach the repository (see above): restoring now could miss transactions up to the target; nothing was changed"
 
 pgha_log "stopping PostgreSQL on every node"
