@@ -95,12 +95,17 @@ age_text() {
 pgbackrest_json() { timeout 60 runuser -u postgres -- pgbackrest --stanza="$PGHA_STANZA" --output=json "$@"; }
 
 # The first hole in the repository's WAL archive from segment START on: "SEGMENT, archived TIME", the segment
-# before the hole ("" when there is none). Each timeline is contiguous from its first segment on.
+# before the hole ("" when there is none). Each timeline is contiguous from its first segment on, up to LAST,
+# the segment the primary reported archived last (read before the listing): pgBackRest reports a segment it
+# dropped as archived, so a hole at the end of the archive shows only against it.
 archive_gap() {
-    local start=$1 id=$2 listing
+    local start=$1 id=$2 last=$3 listing
     listing=$(pgbackrest_json repo-ls --recurse "archive/$PGHA_STANZA/$id") || return 0
-    grep -oE '"[0-9A-F]{16}/[0-9A-F]{24}-[0-9a-f]+[^"]*":\{[^}]*\}' <<<"$listing" |
-        sed -E 's@^"[0-9A-F]{16}/([0-9A-F]{24})-[^"]*":\{.*"time":([0-9]+).*@\1 \2@' |
+    {
+        grep -oE '"[0-9A-F]{16}/[0-9A-F]{24}-[0-9a-f]+[^"]*":\{[^}]*\}' <<<"$listing" |
+            sed -E 's@^"[0-9A-F]{16}/([0-9A-F]{24})-[^"]*":\{.*"time":([0-9]+).*@\1 \2@'
+        [[ ! $last =~ ^[0-9A-F]{24}$ || $listing == *"/$last-"* ]] || printf '%s 0\n' "$last"
+    } |
         awk -v start="$start" '
             function hex(s, i, n) { for (i = 1; i <= length(s); i++) n = n * 16 + index("0123456789ABCDEF", substr(s, i, 1)) - 1; return n }
             function segno(name) { return hex(substr(name, 9, 8)) * 256 + hex(substr(name, 17, 8)) }
@@ -113,8 +118,12 @@ archive_gap() {
 
 # Backups: the newest backup and restore drill against their schedules, and the WAL archive.
 report_backups() {
-    local info code newest stop type start id drill primary_host archiver failing ready gap
+    local info code newest stop type start id drill archiver="" last_archived failing_since failing ready gap
     printf '\nbackups (pgBackRest stanza %s on %s):\n' "$PGHA_STANZA" "$PGHA_BACKUP_HOST"
+    # Archiving on the primary, read first (archive_gap compares the repository with it).
+    [[ -z $primary ]] ||
+        archiver=$(pgha_pg psql -X -At -F '|' -c "select coalesce(last_archived_wal, ''), coalesce(last_failed_time::text, ''), coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false) from pg_stat_archiver" "$(pgha_replication_conn "$(pgha_node_address "$primary")")" 2>/dev/null || true)
+    IFS='|' read -r last_archived failing_since failing <<<"$archiver"
     # pgBackRest reports an unreachable repository in the stanza's status (code 99), with exit code 0.
     info=$(pgbackrest_json info 2>&1) || info+='"status":{"code":99,"message":"pgbackrest info failed"}'
     code=$(grep -oE '"status":\{"code":[0-9]+' <<<"$info" | tail -n1 | grep -oE '[0-9]+$' || true)
@@ -134,7 +143,7 @@ report_backups() {
                 warnings+=("the newest backup ($newest) is $(age_text "$stop") old: its schedule allows $((PGHA_BACKUP_OVERDUE_SECONDS / 3600)) h")
             start=$(grep -oE '"archive":\{"start":"[0-9A-F]{24}"' <<<"$info" | tail -n1 | grep -oE '[0-9A-F]{24}')
             id=$(grep -oE '"id":"[0-9]+-[0-9]+"' <<<"$info" | tail -n1 | cut -d'"' -f4)
-            gap=$(archive_gap "$start" "$id")
+            gap=$(archive_gap "$start" "$id" "$last_archived")
             if [[ -n $gap ]]; then
                 printf '  WAL archive: GAP after %s\n' "$gap"
                 people+=("the WAL archive has a gap after $gap: point-in-time recovery from the newest backup stops there; take a backup (pgha-backup full on $PGHA_BACKUP_HOST) to recover past it")
@@ -155,9 +164,6 @@ report_backups() {
     fi
     # Archiving on the primary: failing now, and what waits for the repository.
     [[ -n $primary ]] || return 0
-    primary_host=$(pgha_node_address "$primary")
-    archiver=$(pgha_pg psql -X -At -F '|' -c "select coalesce(last_archived_time::text, ''), coalesce(last_failed_time::text, ''), coalesce(last_failed_time > coalesce(last_archived_time, '-infinity'), false) from pg_stat_archiver" "$(pgha_replication_conn "$primary_host")" 2>/dev/null || true)
-    IFS='|' read -r _ failing_since failing <<<"$archiver"
     if [[ $failing == t ]]; then
         ready=""
         [[ $primary != "$(crm_node -n)" ]] || ready=" ($(find "$PGHA_PGDATA/pg_wal/archive_status" -name '*.ready' | wc -l) segments wait on $primary)"

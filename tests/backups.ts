@@ -66,6 +66,31 @@ export async function archiveFootprints(pgdata: string): Promise<ArchiveFootprin
     }));
 }
 
+/**
+ * The segments in the repository's archive as runs of consecutive segments per timeline ("tli 11: 23-40, 60-7F"
+ * in the segment numbers' hex), for the log of a test about gaps.
+ */
+export async function archivedRuns(repoPath: string, stanza: string): Promise<string> {
+    const names = (await onBackupHost(`find ${repoPath}/archive/${stanza} -type f -name '[0-9A-F]*-*' -printf '%f\n'`)).split("\n").filter((n) => /^[0-9A-F]{24}-/.test(n));
+    const byTimeline = new Map<string, number[]>();
+    for (const name of names) {
+        const segment = parseInt(name.slice(8, 16), 16) * 256 + parseInt(name.slice(16, 24), 16);
+        byTimeline.set(name.slice(0, 8), [...(byTimeline.get(name.slice(0, 8)) ?? []), segment]);
+    }
+    return [...byTimeline.entries()].sort().map(([tli, segments]) => {
+        const runs: [number, number][] = [];
+        for (const n of segments.sort((a, b) => a - b)) {
+            const last = runs[runs.length - 1];
+            if (last && n === last[1] + 1) {
+                last[1] = n;
+            } else {
+                runs.push([n, n]);
+            }
+        }
+        return `tli ${tli}: ${runs.map(([a, b]) => (a === b ? a.toString(16) : `${a.toString(16)}-${b.toString(16)}`)).join(", ")}`;
+    }).join("; ");
+}
+
 /** pgha-status on `node`: its output and exit code. */
 export async function status(node: string): Promise<{ output: string; code: number }> {
     const output = await onNode(node, "pgha-status 2>&1; echo exit=$?");

@@ -10,7 +10,7 @@ import * as path from "path";
 import { parseConfig } from "../components/config";
 import { DrillFailure, drillContext, DrillResult, formatTable, fullStopStart, runDrill, SCENARIOS, sql, switchover, waitForFailover, waitForHealthy, Writer } from "./drill";
 import { rawConfig } from "./fixtures";
-import { archiveFootprints, dropTableRecovery, newestDrill, onBackupHost, repositoryOutage, status, writeWal } from "./backups";
+import { archivedRuns, archiveFootprints, dropTableRecovery, newestDrill, onBackupHost, repositoryOutage, status, writeWal } from "./backups";
 import { BACKUP_HOST, engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, nodeIp, NODES, onNode, plannedChanges, roles, sleep, stackOutputs, VIP_MASTER, VIP_SLAVE, waitFor } from "./lab";
 
 jest.setTimeout(3_600_000);
@@ -138,7 +138,7 @@ describe("backups (pgBackRest on the lab's backup host)", () => {
         await sql(outputs.masterConnectionString, "create table outage_past_bound_rows (id bigint primary key)");
         const outage = await repositoryOutage(outputs.masterConnectionString, spec.postgresql.pgdata, queueMb * 2,
             new Writer(outputs.masterConnectionString, "outage_past_bound_rows"), false, lab, waitFor);
-        log(`backup host off past the bound: WAL waiting per node ${outage.footprintsWhileOff.map((f) => `${f.node} ${f.readySegments}`).join(", ")} segments`);
+        log(`backup host off past the bound: WAL waiting per node ${outage.footprintsWhileOff.map((f) => `${f.node} ${f.readySegments}`).join(", ")} segments; the archive holds ${await archivedRuns(spec.backup?.repoPath ?? "", spec.backup?.stanza ?? "")}; backups ${(await onBackupHost("pgha-backup list")).replace(/\s+/g, " ")}`);
         expect(outage.ackedWhileOff).toBeGreaterThan(100);
         expect(Math.max(...outage.footprintsWhileOff.map((f) => f.readySegments))).toBeLessThanOrEqual(queueMb / 16);
         for (const after of outage.statusAfter) {
@@ -413,9 +413,22 @@ describe("with fencing off (a switch for sites without a fence device)", () => {
         } finally {
             await onNode(third, "pcs constraint remove keep-old-primary");
         }
+        // The newer primary archived its timeline to the shared repository: recovery would follow it there.
+        const discardedHistory = `${Number(/TimeLineID:\s+(\d+)/.exec(await newerControl())?.[1]).toString(16).toUpperCase().padStart(8, "0")}.history`;
+        const repository = `${spec.backup?.repoPath}/archive/${spec.backup?.stanza}/*/`;
+        expect(await onBackupHost(`ls ${repository}`)).toContain(discardedHistory);
         // An operator who decides that the newer transactions may go says so explicitly.
         await onNode(newer, "pgha-rejoin-node --discard-newer-data");
         expect(Object.values(await waitForHealthy()).sort()).toEqual(["HS:async", "HS:sync", "PRI"]);
+        // Its timeline was moved aside in the repository, kept.
+        expect(await onBackupHost(`ls ${repository}`)).not.toContain(discardedHistory);
+        expect(await onBackupHost(`ls ${spec.backup?.repoPath}/pgha-discarded/${spec.backup?.stanza}/*/*/`)).toContain(discardedHistory);
+        // A timeline a backup needs is never moved aside.
+        const info = await onBackupHost(`runuser -u postgres -- pgbackrest --stanza=${spec.backup?.stanza} info --output=json`);
+        const backupTimeline = parseInt(/"archive":\{"start":"([0-9A-F]{8})/.exec(info)?.[1] ?? "", 16);
+        const archived = await onBackupHost(`ls -R ${repository}`);
+        await expect(onBackupHost(`pgha-archive-set-aside ${backupTimeline} ${backupTimeline}`)).rejects.toThrow(/a backup in the repository starts or stops on timeline/);
+        expect(await onBackupHost(`ls -R ${repository}`)).toBe(archived);
     });
 });
 
