@@ -62,6 +62,12 @@ describe("parseConfig on the dev stack", () => {
         expect(spec.pacemaker.repMode).toBe("sync");
         expect(spec.postgresql.replicationUser).toBe("replicator");
         expect(spec.postgresql.allowedClientCidrs).toEqual(["192.168.24.0/24"]);
+        expect(spec.postgresql.parameters).toEqual({});
+    });
+
+    test("PostgreSQL parameters: names folded to lower case, numbers and flags as PostgreSQL reads them", () => {
+        const spec = parseConfig(rawConfig("dev", { postgresqlParameters: { Work_Mem: "64MB", max_connections: 200, jit: false, "pg_stat_statements.track": "all" } }));
+        expect(spec.postgresql.parameters).toEqual({ work_mem: "64MB", max_connections: "200", jit: "off", "pg_stat_statements.track": "all" });
     });
 });
 
@@ -94,6 +100,14 @@ describe("parseConfig refuses malformed configuration, naming the key", () => {
     test("a malformed PostgreSQL sha256", () => expectProblem({ postgresqlSourceSha256: "abc123" }, "postgresqlSourceSha256", /not a sha256/));
     test("a missing resource-agents sha256", () => expectProblem({ resourceAgentsSha256: "" }, "resourceAgentsSha256", /missing/));
     test("a malformed resource-agents sha256", () => expectProblem({ resourceAgentsSha256: "z".repeat(64) }, "resourceAgentsSha256", /not a sha256/));
+    test("a PostgreSQL parameter pgha sets itself, with what controls it", () => expectProblem({ postgresqlParameters: { work_mem: "64MB", Port: 5433 } }, "postgresqlParameters", /postgresqlParameters\.Port is managed by pgha: set by pgha:postgresqlPort/));
+    test("a replication parameter", () => expectProblem({ postgresqlParameters: { wal_level: "logical" } }, "postgresqlParameters", /wal_level is managed by pgha: streaming replication/));
+    test("a recovery target", () => expectProblem({ postgresqlParameters: { recovery_target_time: "2026-12-01" } }, "postgresqlParameters", /recovery_target_time is managed by pgha: a restore sets it/));
+    test("a parameter name that is no identifier", () => expectProblem({ postgresqlParameters: { "work mem": "64MB" } }, "postgresqlParameters", /"?work mem"? is not a PostgreSQL parameter name/));
+    test("a parameter given twice in other case", () => expectProblem({ postgresqlParameters: { work_mem: "4MB", WORK_MEM: "8MB" } }, "postgresqlParameters", /WORK_MEM is given twice/));
+    test("a parameter value that is a list", () => expectProblem({ postgresqlParameters: { work_mem: ["64MB"] } }, "postgresqlParameters", /expected text, a number or true\/false/));
+    test("a parameter value on two lines", () => expectProblem({ postgresqlParameters: { application_name: "a\nb" } }, "postgresqlParameters", /one line/));
+    test("parameters that are no map", () => expectProblem({ postgresqlParameters: "work_mem=64MB" }, "postgresqlParameters", /expected a map of parameter names to values/));
     test("an unknown host mode", () => expectProblem({ hostMode: "baremetal" }, "hostMode", /unknown value "baremetal"; use one of vsphere, existing/));
     test("an unknown SELinux mode", () => expectProblem({ selinux: "off" }, "selinux", /use one of enforcing, permissive, disabled/));
     test("an unknown install method", () => expectProblem({ postgresqlInstall: "rpm" }, "postgresqlInstall", /use one of source, package/));

@@ -70,6 +70,8 @@ export interface PostgresqlSpec {
     readonly walSenderTimeoutSeconds: number;
     readonly replicationUser: string;
     readonly allowedClientCidrs: readonly string[];
+    /** pgha:postgresqlParameters: names in lower case, values as pgha.conf quotes them. */
+    readonly parameters: Readonly<Record<string, string>>;
 }
 
 /** Backups with pgBackRest to a repository host (present when pgha:backupHost is set and pgha:backups is on). */
@@ -226,6 +228,7 @@ function readKey(config: pulumi.Config, key: ConfigKey): unknown {
         case "boolean":
             return config.getBoolean(key.name);
         case "array":
+        case "object":
             return config.getObject<unknown>(key.name);
     }
 }
@@ -594,6 +597,7 @@ function postgresqlSpec(values: ConfigValues, subnet: string): PostgresqlSpec {
         walSenderTimeoutSeconds: values.walSenderTimeoutSeconds,
         replicationUser: values.replicationUser,
         allowedClientCidrs: values.allowedClientCidrs.length > 0 ? values.allowedClientCidrs : [subnet],
+        parameters: values.postgresqlParameters,
     };
 }
 

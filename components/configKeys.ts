@@ -11,6 +11,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as ipaddr from "ipaddr.js";
 import { z } from "zod";
+import { MANAGED_PARAMETERS } from "./managedParameters";
 import { scheduleProblem } from "./schedule";
 
 /** A refused value as messages quote it. */
@@ -159,6 +160,33 @@ function nodeList() {
         });
 }
 
+/**
+ * PostgreSQL parameters by name: a value is text, a number or true/false (on/off). A name is an identifier, or
+ * an extension's `prefix.name`, folded to lower case as PostgreSQL does; the parameters pgha sets itself are
+ * refused with what controls them. Whether PostgreSQL knows a name and takes its value is for the server's own
+ * parser to say, on the node, before anything is written (scripts/pglib.sh).
+ */
+function postgresqlParameters() {
+    const value = z.union([z.string(), z.number(), z.boolean()], { error: (issue) => `expected text, a number or true/false, got ${shown(issue.input)}` })
+        .transform((v) => (typeof v === "boolean" ? (v ? "on" : "off") : String(v)))
+        .refine((v) => !/[\n\r]/.test(v), { error: "a value is one line" });
+    return z.record(z.string(), value, { error: (issue) => `expected a map of parameter names to values, e.g. {"work_mem": "64MB"}, got ${shown(issue.input)}` })
+        .superRefine((parameters, ctx) => {
+            for (const name of Object.keys(parameters)) {
+                const folded = name.toLowerCase();
+                if (!/^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$/.test(folded)) {
+                    ctx.addIssue({ code: "custom", path: [name], message: "is not a PostgreSQL parameter name (letters, digits and _, an extension's as prefix.name)" });
+                } else if (MANAGED_PARAMETERS[folded] !== undefined) {
+                    ctx.addIssue({ code: "custom", path: [name], message: `is managed by pgha: ${MANAGED_PARAMETERS[folded]}` });
+                } else if (folded !== name && folded in parameters) {
+                    ctx.addIssue({ code: "custom", path: [name], message: `is given twice (PostgreSQL's names ignore case: ${folded})` });
+                }
+            }
+        })
+        .transform((parameters) => Object.fromEntries(Object.entries(parameters).map(([name, v]) => [name.toLowerCase(), v])))
+        .meta({ type: "object" });
+}
+
 /** Every key's schema, in the order Pulumi.yaml and the README list them. */
 export const CONFIG_KEY_SCHEMAS = {
     // Topology
@@ -207,6 +235,7 @@ export const CONFIG_KEY_SCHEMAS = {
     walKeepSizeMb: integer(0, 1048576).default(10240).describe("wal_keep_size in MB (the runbook's 10240)."),
     replicationUser: matching(/^(?!postgres$)[a-z_][a-z0-9_]{0,62}$/, (value) => `${value}: use a lower-case role name other than postgres`).default("replicator").describe("Replication role created with REPLICATION LOGIN; its password comes from replicationPassword."),
     allowedClientCidrs: stringList(cidr()).default([]).describe("CIDRs allowed to connect to PostgreSQL (scram-sha-256) besides the nodes; empty: the nodes' subnet."),
+    postgresqlParameters: postgresqlParameters().default({}).describe("PostgreSQL parameters for every node, e.g. `{\"work_mem\": \"64MB\", \"max_connections\": 200}` (`pulumi config set --path 'pgha:postgresqlParameters.work_mem' 64MB`), written to pgha.conf after pgha's own settings. Each node's PostgreSQL checks names and values with its own parser before anything is written; a refused one fails that node's step with the key named and changes nothing. Parameters pgha sets itself (replication, archiving, ports and paths, restart_after_crash, ...) are refused with the key that controls them. A running server reloads; a parameter that needs a restart waits for one, which pgha-status reports."),
     // Backups (pgBackRest on a repository host)
     backupHost: matching(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)?$/, (value) => `${value} is not a valid hostname (lower-case letters, digits, -)`).default("").describe("Name of the backup repository host: a machine apart from the cluster nodes, with no database role, that keeps the backups and the WAL archive (pgBackRest). vsphere mode clones it like the nodes; existing mode adopts the host at pgha:backupHostIp. Empty: no backup host, no backups and no WAL archive (each node keeps only pgha:walKeepSizeMb of WAL; no point-in-time recovery)."),
     backupHostIp: ipv4("backup host", { orEmpty: true }).default("").describe("IPv4 address of pgha:backupHost, in the nodes' subnet; required with pgha:backupHost."),
@@ -259,11 +288,11 @@ export const CONFIG_KEY_SCHEMAS = {
 
 /** What the docs say of a key, as its schema's JSON Schema has it. */
 const DOCUMENTED = z.object({
-    type: z.enum(["string", "integer", "boolean", "array"]),
+    type: z.enum(["string", "integer", "boolean", "array", "object"]),
     /** Element type of an array key. */
     items: z.object({ type: z.enum(["string", "object"]) }).transform((items) => items.type).optional(),
     /** Used when the stack does not set the key; absent for required keys. */
-    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown())]).optional(),
+    default: z.union([z.string(), z.number(), z.boolean(), z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
     description: z.string(),
     /**
      * Set with `pulumi config set --secret`; read as a secret, plain-text values refused. Pulumi.yaml marks

@@ -67,7 +67,12 @@ export function postgresqlSettings(spec: ClusterSpec): string {
         ["wal_receiver_timeout", literal(`${pg.walSenderTimeoutSeconds}s`)],
         ["password_encryption", literal("scram-sha-256")],
     ];
-    return ["# Managed by pgha: changes here are overwritten.", ...settings.map(([k, v]) => `${k} = ${v}`)].join("\n");
+    const parameters = Object.entries(pg.parameters);
+    return [
+        "# Managed by pgha: changes here are overwritten.",
+        ...settings.map(([k, v]) => `${k} = ${v}`),
+        ...(parameters.length > 0 ? ["# pgha:postgresqlParameters", ...parameters.map(([k, v]) => `${k} = ${literal(v)}`)] : []),
+    ].join("\n");
 }
 
 /** pg_hba.conf: peer locally, scram-sha-256 over TCP for the nodes (replication) and the allowed client networks only. */

@@ -28,12 +28,28 @@ pgha_temp_passfile() {
     printf '%s' "$passfile"
 }
 
+# Checks SETTINGS, a new pgha.conf, with this node's PostgreSQL's own parser (postgres -C on a scratch copy): a
+# parameter it does not know or a value it refuses fails here, with PostgreSQL's words, before anything is written.
+pgha_pg_check_settings() {
+    local scratch out
+    scratch=$(mktemp -d)
+    chown postgres "$scratch"
+    printf '%s\n' "$1" >"$scratch/postgresql.conf"
+    if ! out=$(pgha_pg postgres -D "$scratch" -C port 2>&1); then
+        rm -rf "$scratch"
+        out=$(grep -v -e 'skipping missing configuration file' -e 'contains errors' <<<"$out" | sed -E 's/^.*(LOG|FATAL|ERROR): +//; s/ in file "[^"]*"( line [0-9]+)?//' | paste -sd ';' -)
+        pgha_die "PostgreSQL refuses the settings (pgha:postgresqlParameters), nothing was changed: ${out//;/; }"
+    fi
+    rm -rf "$scratch"
+}
+
 # Managed settings in PGDATA/pgha.conf, included from postgresql.conf (whose other lines, such as the
 # agent's own include lines, stay as they are), and a managed pg_hba.conf. Reloads a running server.
 pgha_pg_configure() {
     local conf=$PGHA_PGDATA/postgresql.conf group before=$PGHA_CHANGES pending local_archive
     group=$(id -gn postgres)
     local_archive=$(pgha_local_archive_dir)
+    pgha_pg_check_settings "$PGHA_PG_SETTINGS"
     pgha_put_file "$PGHA_PGDATA/pgha.conf" 0600 "postgres:$group" <<<"$PGHA_PG_SETTINGS"
     if ! grep -qx "include = 'pgha.conf'" "$conf"; then
         printf "\n# Settings managed by pgha\ninclude = 'pgha.conf'\n" >>"$conf"

@@ -2,9 +2,9 @@
 # The cluster at a glance, on any node (as root):
 #   pgha-status
 # Per node: its role (the pgsql agent's pgsql-status), Pacemaker's view of its instance, its timeline and
-# WAL position, its replication state and lag behind the primary; where the VIPs run; failed actions; and
-# what, if anything, needs a person. With a backup host: the newest backup and restore drill and whether WAL
-# reaches the repository. Exit code for monitoring: 0 healthy; 1 degraded but recovering by itself (e.g. a node
+# WAL position, its replication state and lag behind the primary; where the VIPs run; settings written but
+# waiting for a restart; failed actions; and what, if anything, needs a person. With a backup host: the newest
+# backup and restore drill and whether WAL reaches the repository. Exit code for monitoring: 0 healthy; 1 degraded but recovering by itself (e.g. a node
 # rejoining), or a backup or restore drill older than its schedule allows, or WAL archiving failing for now;
 # 2 needs a person (no primary, no vip-master, a refused rejoin, a failed fencing, a node that stays out, or a
 # gap in the WAL archive: point-in-time recovery is impossible across it until the next backup).
@@ -33,6 +33,7 @@ online=$(grep -E 'Online: \[' <<<"$mon" || true)
 
 people=()
 warnings=()
+pending_restart=()
 printf '%-10s %-9s %-10s %-8s %-12s %-16s %s\n' node role pacemaker timeline wal replication "lag (bytes)"
 for entry in $PGHA_NODES; do
     node=${entry%%=*}
@@ -49,6 +50,8 @@ for entry in $PGHA_NODES; do
     if ident=$(pgha_identify "$(pgha_node_address "$node")") && [[ -n $ident ]]; then
         read -r _ tli lsn <<<"$ident"
         if [[ -n $primary_lsn && $node != "$primary" ]]; then lag=$(($(pgha_lsn_bytes "$primary_lsn") - $(pgha_lsn_bytes "$lsn"))); fi
+        pending=$(pgha_pg psql -X -w -At -c "select string_agg(name, ', ' order by name) from pg_settings where pending_restart" "$(pgha_replication_conn "$(pgha_node_address "$node")")" 2>/dev/null || true)
+        [[ -z $pending ]] || pending_restart+=("$node ($pending)")
     fi
     printf '%-10s %-9s %-10s %-8s %-12s %-16s %s\n' "$node" "${status:--}" "$pcmk" "$tli" "$lsn" "${data:--}" "$lag"
     case $status in
@@ -65,6 +68,12 @@ done
 vip_master=$(located vip-master)
 vip_slave=$(located vip-slave)
 printf '\nvip-master %s: %s\nvip-slave  %s: %s\n' "$PGHA_VIP_MASTER" "${vip_master:-stopped}" "$PGHA_VIP_SLAVE" "${vip_slave:-stopped}"
+# Settings written but not in effect until the server restarts (informational: the cluster runs as before).
+if ((${#pending_restart[@]} > 0)); then
+    printf '\nsettings waiting for a restart:'
+    printf ' %s' "${pending_restart[@]}"
+    printf '\n'
+fi
 
 failed=$(sed -n '/^Failed Resource Actions:/,/^$/p' <<<"$mon" | sed -n 's/^ *\* //p')
 failed_fencing=$(sed -n '/^Failed Fencing Actions:/,/^$/p' <<<"$mon" | sed -n 's/^ *\* //p')
