@@ -38,6 +38,7 @@ const pgNodes = spec.nodes.map((node) => new PgNode(node.name, {
 const cluster = new PacemakerCluster(spec.clusterName, { spec, nodes: pgNodes, haclusterPassword, fencePassword: spec.secrets.fencePassword });
 const database = new PgsqlMasterSlave("pgsql", { spec, nodes: pgNodes, postgresPassword, replicationPassword });
 const vips = new VipPair("vips", { spec, nodes: pgNodes, dependsOn: [...cluster.ready, ...database.ready] });
+database.rollingRestart(spec, pgNodes, [vips.ready]);
 const backups = spec.backup
     ? new BackupRepository("backups", {
         spec, backup: spec.backup, nodes: pgNodes, placement, sshPrivateKey: spec.secrets.sshPrivateKey, clusterReady: [vips.ready, ...database.ready],

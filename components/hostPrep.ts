@@ -8,12 +8,14 @@ import { ScriptValue, scriptText, shellQuote } from "./shell";
 
 
 /** The scripts the tools step installs in NODE_LIBRARY_DIR: the node tools and the libraries they load. */
-const NODE_SCRIPTS = ["lib.sh", "pglib.sh", "rejoinlib.sh", "pgsql-agent.sh", "pg-ctl.sh", "rejoin-node.sh", "switchover.sh", "status.sh", "restore-cluster.sh", "archive-get.sh"];
+const NODE_SCRIPTS = ["lib.sh", "pglib.sh", "rejoinlib.sh", "pgsql-agent.sh", "pg-ctl.sh", "rejoin-node.sh", "switchover.sh", "rolling-restart.sh", "maintenance.sh", "status.sh", "restore-cluster.sh", "archive-get.sh"];
 /** The entry points, each a launcher of one of those scripts: the cluster's resource agent and the operators' tools. */
 export const NODE_TOOLS: readonly { readonly path: string; readonly script: string }[] = [
     { path: "/usr/lib/ocf/resource.d/pgha/pgsql", script: "pgsql-agent.sh" },
     { path: "/usr/local/sbin/pgha-rejoin-node", script: "rejoin-node.sh" },
     { path: "/usr/local/sbin/pgha-switchover", script: "switchover.sh" },
+    { path: "/usr/local/sbin/pgha-rolling-restart", script: "rolling-restart.sh" },
+    { path: "/usr/local/sbin/pgha-maintenance", script: "maintenance.sh" },
     { path: "/usr/local/sbin/pgha-status", script: "status.sh" },
     { path: "/usr/local/sbin/pgha-restore-cluster", script: "restore-cluster.sh" },
 ];

@@ -1,7 +1,7 @@
 import * as command from "@pulumi/command";
 import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec } from "./config";
-import { INITDB_OPTS, pgScriptVars } from "./pgConfig";
+import { INITDB_OPTS, pgScriptVars, postgresqlSettings } from "./pgConfig";
 import { PgNode } from "./pgNode";
 import { remoteStep } from "./remoteStep";
 
@@ -52,5 +52,19 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
 
         this.ready = [primary, ...standbys];
         this.registerOutputs({});
+    }
+
+    /**
+     * Once Pacemaker runs the database (`clusterReady`): a step per node that runs pgha-rolling-restart whenever
+     * pgha.conf changes. Every node runs it, since any node may be the primary by then; only the primary acts,
+     * restarting the nodes whose settings wait for a restart one at a time, with one switchover.
+     */
+    rollingRestart(spec: ClusterSpec, nodes: readonly PgNode[], clusterReady: pulumi.Resource[]): command.remote.Command[] {
+        return nodes.map((node, i) => remoteStep(`${spec.nodes[i].name}-pg-restart`, node.connection, {
+            script: "rolling-restart.sh",
+            libraries: ["pglib.sh", "rejoinlib.sh"],
+            vars: {},
+            triggers: [postgresqlSettings(spec)],
+        }, { parent: this, dependsOn: [...this.ready, ...clusterReady] }));
     }
 }

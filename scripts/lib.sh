@@ -206,6 +206,8 @@ pgha_pgsql_managed() {
 
 # The pgsql agent's role of NODE (PRI, HS:sync, HS:async, ...; "" when unset).
 pgha_pgsql_status() { crm_attribute -N "$1" -n pgsql-status -l reboot -G -q 2>/dev/null || true; }
+# True when NODE's pgsql-status is one of STATUS...
+pgha_has_status() { local status; status=$(pgha_pgsql_status "$1"); shift; [[ -n $status && " $* " == *" $status "* ]]; }
 
 # The node attribute in which ocf:pgha:pgsql keeps a refused rejoin's whole reason (cleared by a good start).
 PGHA_REFUSAL_ATTRIBUTE=pgha-refused-rejoin

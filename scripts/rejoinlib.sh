@@ -34,6 +34,19 @@ pgha_node_address() {
 # Runs a command as postgres on the backup host, over pgBackRest's SSH trust.
 pgha_on_backup_host() { pgha_as_postgres ssh -o BatchMode=yes -o ConnectTimeout=5 "postgres@$PGHA_BACKUP_HOST_IP" -- "$@"; }
 
+# On the primary (rep_mode=sync): makes the streaming async standby TARGET the sync standby, which every commit
+# waits for from then on; the former sync standby turns async. The pgsql agent names the sync standby in its
+# rep_mode.conf, which it leaves alone while that standby streams: naming TARGET there and reloading hands
+# over the role without a pause, and the agent's next monitor reports TARGET as HS:sync.
+pgha_hand_sync_role() {
+    local target=$1 rep_mode_conf=$PGHA_PGSQL_TMPDIR/rep_mode.conf
+    [[ -f $rep_mode_conf ]] || pgha_die "no $rep_mode_conf: is this node the primary, with the pgsql agent in rep_mode=sync?"
+    pgha_log "handing the sync role from $(pgha_node_with_status HS:sync || echo none) to $target"
+    printf "synchronous_standby_names = '\"%s\"'\n" "$target" >"$rep_mode_conf"
+    pgha_as_postgres "$PGHA_BINDIR/pg_ctl" -D "$PGHA_PGDATA" reload >/dev/null
+    pgha_wait_for 30 pgha_has_status "$target" HS:sync || pgha_die "$target did not become the sync standby within 30s (pgha-status shows why)"
+}
+
 pgha_lock_file() { printf '%s/PGSQL.lock' "$PGHA_PGSQL_TMPDIR"; }
 
 # A value of pg_controldata for this node's data directory ("" when it cannot be read).

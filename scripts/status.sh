@@ -184,6 +184,8 @@ report_backups() {
 }
 [[ -z $PGHA_STANZA ]] || report_backups
 
+[[ $(crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true) != true ]] ||
+    warnings+=("maintenance mode is on: Pacemaker leaves every resource alone and answers no failure (pgha-maintenance off)")
 sync=$(pgha_node_with_status HS:sync || true)
 [[ -n $sync ]] || warnings+=("no sync standby")
 [[ -z $sync || $vip_slave == "$sync" ]] || warnings+=("vip-slave runs on '${vip_slave:-nowhere}', not on the sync standby $sync")

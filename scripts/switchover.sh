@@ -46,13 +46,7 @@ if [[ $status == HS:async ]]; then
     # one every commit waits for; the agent's next monitor sees it as HS:sync and may promote it.
     sync=$(pgha_node_with_status HS:sync) || pgha_die "no sync standby to take the role from"
     [[ $(crm_node -n) == "$primary" ]] || pgha_die "$target is an async standby and only the sync standby ($sync) can be promoted: run pgha-switchover --to $target on the primary, $primary, which hands $target the sync role first"
-    rep_mode_conf=$PGHA_PGSQL_TMPDIR/rep_mode.conf
-    [[ -f $rep_mode_conf ]] || pgha_die "no $rep_mode_conf: is $primary's pgsql agent in rep_mode=sync?"
-    pgha_log "handing the sync role from $sync to $target"
-    printf "synchronous_standby_names = '\"%s\"'\n" "$target" >"$rep_mode_conf"
-    pgha_as_postgres "$PGHA_BINDIR/pg_ctl" -D "$PGHA_PGDATA" reload >/dev/null
-    synced() { [[ $(pgha_pgsql_status "$target") == HS:sync ]]; }
-    pgha_wait_for 30 synced || pgha_die "$target did not become the sync standby within 30s (pgha-status shows why)"
+    pgha_hand_sync_role "$target"
 fi
 
 set_id=$(pgha_promotable_id)

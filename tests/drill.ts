@@ -481,9 +481,16 @@ export async function fullStopStart(ctx: DrillContext): Promise<PlannedResult> {
 
 /** pgha-switchover (with `args`, e.g. --to NODE) run on `runOn`: the longest pause of writes from its start on. */
 export async function switchover(ctx: DrillContext, runOn: string, args = ""): Promise<PlannedResult> {
-    return underWrites(ctx, "switchover", async () => {
-        const startedAt = Date.now();
+    return underChange(ctx, "switchover", async () => {
         await onNode(runOn, `pgha-switchover ${args}`.trim());
+    });
+}
+
+/** A planned change (a switchover, a pulumi up) while a writer commits through vip-master: its longest write pause. */
+export async function underChange(ctx: DrillContext, name: string, change: () => Promise<void>): Promise<PlannedResult> {
+    return underWrites(ctx, name, async () => {
+        const startedAt = Date.now();
+        await change();
         return startedAt;
     }, (writer, startedAt) => writer.longestGapEndingAfter(startedAt) / 1000);
 }

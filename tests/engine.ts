@@ -32,6 +32,8 @@ export class EngineWorkspace {
             encoding: "utf8",
             env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: "pgha-engine-test" },
             timeout: 1_200_000,
+            // A preview's JSON holds every step's script: past spawnSync's default of 1 MiB it was cut off.
+            maxBuffer: 64 * 1024 * 1024,
         });
         return { status: result.status ?? -1, output: `${result.stdout ?? ""}${result.stderr ?? ""}` };
     }

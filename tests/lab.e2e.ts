@@ -8,10 +8,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import { parseConfig } from "../components/config";
-import { DrillFailure, drillContext, DrillResult, formatTable, fullStopStart, runDrill, SCENARIOS, sql, switchover, waitForFailover, waitForHealthy, Writer } from "./drill";
+import { DrillFailure, drillContext, DrillResult, formatTable, fullStopStart, runDrill, SCENARIOS, sql, switchover, underChange, waitForFailover, waitForHealthy, Writer } from "./drill";
 import { rawConfig } from "./fixtures";
 import { archivedRuns, archiveFootprints, dropTableRecovery, newestDrill, onBackupHost, repositoryOutage, status, writeWal } from "./backups";
-import { BACKUP_HOST, engine, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, nodeIp, NODES, onNode, plannedChanges, roles, sleep, stackOutputs, VIP_MASTER, VIP_SLAVE, waitFor } from "./lab";
+import { BACKUP_HOST, engine, engineInBackground, engineTranscript, initStack, lab, LAB_DIR, location, mustEngine, nodeIp, NODES, onNode, plannedChanges, roles, sleep, stackOutputs, VIP_MASTER, VIP_SLAVE, waitFor } from "./lab";
 
 jest.setTimeout(3_600_000);
 const log = (line: string) => process.stdout.write(`lab-e2e: ${line}\n`);
@@ -357,6 +357,97 @@ test("a step that fails (a node's sshd stopped) is repaired by starting sshd and
     mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
     expect(await onNode(node, `cat ${spec.postgresql.pgdata}/pgha.conf`)).toContain("wal_keep_size = 2048");
     expect(engine("preview", "--expect-no-changes", "--stack", STACK).status).toBe(0);
+});
+
+describe("changing a running cluster (pgha:postgresqlParameters)", () => {
+    /** A query's value on every node, over its local socket. */
+    const onEveryNode = (query: string) => Promise.all(NODES.map(async (n) => (await onNode(n, `runuser -u postgres -- ${spec.postgresql.bindir}/psql -X -At -d postgres -c "${query}"`)).trim()));
+    const pghaConf = () => Promise.all(NODES.map((n) => onNode(n, `cat ${spec.postgresql.pgdata}/pgha.conf`)));
+    const up = () => engineInBackground("up", "--yes", "--skip-preview", "--stack", STACK);
+
+    test("a reloadable parameter (work_mem): reloaded on every node, no PostgreSQL restarted, writes not paused, no row lost", async () => {
+        const started = await onEveryNode("select pg_postmaster_start_time()");
+        mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.work_mem", "12MB");
+        let output = "";
+        const change = await underChange(drillContext(spec, outputs), "reload", async () => {
+            const run = await up();
+            output = run.output;
+            expect({ status: run.status, tail: run.status === 0 ? "" : run.output.slice(-3000) }).toEqual({ status: 0, tail: "" });
+        });
+        log(`work_mem changed by pulumi up: longest write pause ${change.seconds.toFixed(1)} s`);
+        expect(output).toMatch(/no setting waits for a restart on any node: nothing to restart/);
+        expect(await onEveryNode("show work_mem")).toEqual(["12MB", "12MB", "12MB"]);
+        expect(await onEveryNode("select pg_postmaster_start_time()")).toEqual(started);
+        expect(change.rowsLost).toBe(0);
+        expect(change.seconds).toBeLessThan(2);
+    });
+
+    test("a parameter that needs a restart (shared_buffers) rolls: the standbys one at a time, the current primary last by one switchover; every node runs the new value; writes paused once; no row lost", async () => {
+        // The primary is not the first configured node: the order comes from the cluster, not from pgha:nodes.
+        if ((await waitForHealthy())[NODES[0]] === "PRI") {
+            await onNode(NODES[0], "pgha-switchover");
+        }
+        const before = await waitForHealthy();
+        const at = (role: string) => NODES.find((n) => before[n] === role) as string;
+        mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.shared_buffers", "160MB");
+        // In maintenance mode (changes by hand) nothing is restarted: the settings are written, the restart waits.
+        const started = await onEveryNode("select pg_postmaster_start_time()");
+        await onNode(at("HS:async"), "pgha-maintenance on");
+        try {
+            expect((await status(at("HS:async"))).output).toMatch(/maintenance mode is on/);
+            const refused = await up();
+            expect(refused.status).not.toBe(0);
+            expect(refused.output).toMatch(/maintenance mode is on \(pgha-maintenance off ends it\): nothing is restarted/);
+            expect(await onEveryNode("select pg_postmaster_start_time()")).toEqual(started);
+            expect((await status(at("HS:async"))).output).toMatch(/settings waiting for a restart: .*shared_buffers/);
+        } finally {
+            await onNode(at("HS:async"), "pgha-maintenance off");
+        }
+        // pulumi up again resumes.
+        let output = "";
+        const change = await underChange(drillContext(spec, outputs), "rolling_restart", async () => {
+            const run = await up();
+            output = run.output;
+            expect({ status: run.status, tail: run.status === 0 ? "" : run.output.slice(-3000) }).toEqual({ status: 0, tail: "" });
+        });
+        log(`shared_buffers changed by pulumi up (${at("PRI")} primary): longest write pause ${change.seconds.toFixed(1)} s`);
+        // The engine shows a step's lines more than once (while it runs and when it ends).
+        const restarted = [...new Set([...output.matchAll(/changed: restarted (\S+)/g)].map((m) => m[1]))];
+        expect(restarted).toEqual([at("HS:async"), at("HS:sync"), at("PRI")]);
+        expect(output).toMatch(new RegExp(`restarted ${at("PRI")} by a switchover`));
+        expect(await onEveryNode("show shared_buffers")).toEqual(["160MB", "160MB", "160MB"]);
+        expect(await onEveryNode("select count(*) from pg_settings where pending_restart")).toEqual(["0", "0", "0"]);
+        const after = await waitForHealthy();
+        expect(after[at("PRI")]).toMatch(/^HS:(sync|async)$/);
+        expect(change.rowsLost).toBe(0);
+        // One switchover's pause (the 15 s bound of the switchover test), not a restart's or a failover's.
+        expect(change.seconds).toBeLessThan(15);
+    });
+
+    test("an unknown parameter and a value PostgreSQL refuses fail the step with the key named and change nothing; a parameter pgha sets itself is refused at preview", async () => {
+        const conf = await pghaConf();
+        const refused = async (key: string, value: string, words: RegExp) => {
+            mustEngine("config", "set", "--path", "--stack", STACK, `pgha:postgresqlParameters.${key}`, value);
+            const run = await up();
+            expect(run.status).not.toBe(0);
+            expect(run.output).toMatch(/PostgreSQL refuses the settings \(pgha:postgresqlParameters\), nothing was changed/);
+            expect(run.output).toMatch(words);
+            expect(await pghaConf()).toEqual(conf);
+        };
+        await refused("wrok_mem", "1MB", /unrecognized configuration parameter "wrok_mem"/);
+        mustEngine("config", "rm", "--path", "--stack", STACK, "pgha:postgresqlParameters.wrok_mem");
+        await refused("work_mem", "lots", /invalid value for parameter "work_mem": "lots"/);
+        mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.port", "5433");
+        const preview = engine("preview", "--stack", STACK);
+        expect(preview.status).not.toBe(0);
+        expect(preview.output).toMatch(/pgha:postgresqlParameters: postgresqlParameters\.port is managed by pgha: set by pgha:postgresqlPort/);
+        mustEngine("config", "rm", "--path", "--stack", STACK, "pgha:postgresqlParameters.port");
+        mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.work_mem", "12MB");
+        const repaired = await up();
+        expect(repaired.status).toBe(0);
+        expect(repaired.output).toMatch(/no setting waits for a restart on any node/);
+        expect(await pghaConf()).toEqual(conf);
+    });
 });
 
 describe("with fencing off (a switch for sites without a fence device)", () => {

@@ -60,6 +60,22 @@ export const engineTranscript: string[] = [];
 /** Twice the longest engine command (an up with source builds, about 700 s here). */
 const ENGINE_TIMEOUT_SECONDS = 1800;
 
+/** The command line of an engine command (see engine()). */
+function engineCommandLine(args: string[]): string[] {
+    return ["--kill-after=30", String(ENGINE_TIMEOUT_SECONDS), "unshare", "--pid", "--fork", "--kill-child", path.join(ROOT, "lab", "pulumi"), ...args];
+}
+
+const ENGINE_OPTIONS = { encoding: "utf8" as const, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined } };
+
+function engineRun(args: string[], started: number, status: number, stdout: string, stderr: string): EngineRun {
+    const stopped = status === 124 ? `\nstopped after ${ENGINE_TIMEOUT_SECONDS} s\n` : "";
+    const output = `${stdout}${stderr}${stopped}`;
+    if (!args.includes("--show-secrets")) {
+        engineTranscript.push(output);
+    }
+    return { status, output, seconds: (Date.now() - started) / 1000 };
+}
+
 /**
  * Runs the Pulumi CLI on the lab's stacks (lab/pulumi), e.g. engine("up", "--yes", "--stack", "lab"). Its
  * output joins the transcript unless the command was asked to show secrets. The CLI runs as the first process
@@ -68,16 +84,19 @@ const ENGINE_TIMEOUT_SECONDS = 1800;
  */
 export function engine(...args: string[]): EngineRun {
     const started = Date.now();
-    const cli = ["unshare", "--pid", "--fork", "--kill-child", path.join(ROOT, "lab", "pulumi"), ...args];
-    const result = spawnSync("timeout", ["--kill-after=30", String(ENGINE_TIMEOUT_SECONDS), ...cli], {
-        encoding: "utf8", maxBuffer: 512 * 1024 * 1024, env: { ...process.env, PULUMI_CONFIG_PASSPHRASE: undefined },
+    const result = spawnSync("timeout", engineCommandLine(args), ENGINE_OPTIONS);
+    return engineRun(args, started, result.status ?? -1, result.stdout ?? "", result.stderr ?? "");
+}
+
+/** Like engine(), without blocking the event loop (a writer commits meanwhile). */
+export function engineInBackground(...args: string[]): Promise<EngineRun> {
+    const started = Date.now();
+    return new Promise((resolve) => {
+        execFile("timeout", engineCommandLine(args), ENGINE_OPTIONS, (error, stdout, stderr) => {
+            const status = error ? (typeof error.code === "number" ? error.code : -1) : 0;
+            resolve(engineRun(args, started, status, stdout, stderr));
+        });
     });
-    const stopped = result.status === 124 ? `\nstopped after ${ENGINE_TIMEOUT_SECONDS} s\n` : "";
-    const output = `${result.stdout ?? ""}${result.stderr ?? ""}${stopped}`;
-    if (!args.includes("--show-secrets")) {
-        engineTranscript.push(output);
-    }
-    return { status: result.status ?? -1, output, seconds: (Date.now() - started) / 1000 };
 }
 
 /** Like engine(), but throws with the output when the command fails. */

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Restarts PostgreSQL on the nodes whose settings wait for a restart (pg_settings.pending_restart), one node at
+# a time, with writes paused once, for one switchover:
+#   pgha-rolling-restart [--wait SECONDS]
+# Run as root on every node by `pulumi up` after the settings changed; only the primary acts, since the order
+# comes from the cluster as it is now (any node may be the primary after failovers) and the sync role is
+# handed over on the primary. The order:
+#   1. the async standbys, each restarted (pcs resource restart on that node) and waited for until it streams;
+#   2. the sync standby: first an async standby that streams gets the sync role (no commit waits for the node
+#      going down), then it is restarted as in 1;
+#   3. the primary: one switchover to the sync standby (pgha-switchover), whose demote restarts the old
+#      primary as a standby.
+# Starts only when pgha-status says the cluster is healthy (exit 0) and maintenance mode is off; stops at the
+# first node that does not come back, every other node still running, and says which. Run again, it resumes
+# with what still waits.
+set -euo pipefail
+# shellcheck source=lib.sh
+[[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
+# shellcheck source=pglib.sh
+[[ $(type -t pgha_pg_configure) == function ]] || . "${BASH_SOURCE[0]%/*}/pglib.sh"
+# shellcheck source=rejoinlib.sh
+[[ $(type -t pgha_prepare_standby) == function ]] || . "${BASH_SOURCE[0]%/*}/rejoinlib.sh"
+PGHA_STEP=rolling-restart
+
+wait_seconds=300
+while (($# > 0)); do
+    case $1 in
+        --wait) wait_seconds=${2:?--wait needs seconds}; shift 2 ;;
+        *) pgha_die "unknown argument $1 (usage: pgha-rolling-restart [--wait SECONDS])" ;;
+    esac
+done
+((EUID == 0)) || pgha_die "run as root"
+pgha_load_cluster_conf
+crm_mon -1 >/dev/null 2>&1 || pgha_die "the cluster stack does not run on $(hostname)"
+me=$(crm_node -n)
+
+# The settings of NODE that wait for a restart ("" when none; fails when NODE's PostgreSQL does not answer).
+pending_restart() {
+    pgha_pg psql -X -w -At -c "select coalesce(string_agg(name, ', ' order by name), '') from pg_settings where pending_restart" \
+        "$(pgha_replication_conn "$(pgha_node_address "$1")")"
+}
+
+primary=$(pgha_node_with_status PRI) || pgha_die "no node is the primary: nothing is restarted (pgha-status shows why)"
+if [[ $me != "$primary" ]]; then
+    pgha_log "the primary, $primary, restarts what waits for a restart"
+    pgha_summary
+    exit 0
+fi
+
+declare -A waiting=()
+for entry in $PGHA_NODES; do
+    node=${entry%%=*}
+    settings=$(pending_restart "$node" 2>/dev/null) || pgha_die "$node's PostgreSQL does not answer: nothing is restarted until every node runs (pgha-status shows why; then pulumi up again)"
+    [[ -z $settings ]] || waiting[$node]=$settings
+done
+if ((${#waiting[@]} == 0)); then
+    pgha_log "no setting waits for a restart on any node: nothing to restart"
+    pgha_summary
+    exit 0
+fi
+pgha_log "waiting for a restart: $(for node in "${!waiting[@]}"; do printf '%s (%s) ' "$node" "${waiting[$node]}"; done)"
+
+[[ $(crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true) != true ]] ||
+    pgha_die "maintenance mode is on (pgha-maintenance off ends it): nothing is restarted"
+if ! health=$(/usr/local/sbin/pgha-status 2>&1); then
+    pgha_die "the cluster is not healthy, nothing is restarted; pgha-status says: $(sed -n '/^CRITICAL\|^WARNING/,$p' <<<"$health" | tr '\n' ' ')"
+fi
+
+# Restarts standby NODE and waits until it streams again.
+restart_standby() {
+    local node=$1 started=$SECONDS
+    pgha_log "restarting PostgreSQL on the standby $node"
+    pcs resource restart "$(pgha_promotable_id)" "$node" --wait="$wait_seconds" >/dev/null ||
+        pgha_die "pcs resource restart on $node failed; the other nodes run as before (pgha-status shows $node; pulumi up again resumes)"
+    pgha_wait_for "$wait_seconds" pgha_has_status "$node" HS:sync HS:async ||
+        pgha_die "$node did not come back as a streaming standby within ${wait_seconds}s; the other nodes run as before (pgha-status shows why; pulumi up again resumes once it is back)"
+    pgha_changed "restarted $node ($((SECONDS - started)) s): ${waiting[$node]}"
+    unset "waiting[$node]"
+}
+
+for node in "${!waiting[@]}"; do
+    [[ $node == "$primary" ]] || ! pgha_has_status "$node" HS:async || restart_standby "$node"
+done
+sync=$(pgha_node_with_status HS:sync || true)
+if [[ -n $sync && -n ${waiting[$sync]:-} ]]; then
+    other=$(pgha_node_with_status HS:async "$sync" || true)
+    if [[ -n $other ]]; then
+        pgha_hand_sync_role "$other"
+    else
+        pgha_log "no other standby can take the sync role: commits wait while $sync restarts"
+    fi
+    restart_standby "$sync"
+fi
+if [[ -n ${waiting[$primary]:-} ]]; then
+    pgha_log "switching over from $primary to restart it"
+    /usr/local/sbin/pgha-switchover --wait "$wait_seconds" || pgha_die "the switchover from $primary failed (see above); pulumi up again resumes once the cluster is healthy"
+    pgha_changed "restarted $primary by a switchover to $(pgha_node_with_status PRI || echo '?'): ${waiting[$primary]}"
+fi
+pgha_summary
