@@ -4,10 +4,11 @@
 # Per node: its role (the pgsql agent's pgsql-status), Pacemaker's view of its instance, its timeline and
 # WAL position, its replication state and lag behind the primary; where the VIPs run; settings written but
 # waiting for a restart; failed actions; and what, if anything, needs a person. With a backup host: the newest
-# backup and restore drill and whether WAL reaches the repository. Exit code for monitoring: 0 healthy; 1 degraded but recovering by itself (e.g. a node
-# rejoining), or a backup or restore drill older than its schedule allows, or WAL archiving failing for now;
-# 2 needs a person (no primary, no vip-master, a refused rejoin, a failed fencing, a node that stays out, or a
-# gap in the WAL archive: point-in-time recovery is impossible across it until the next backup).
+# backup and restore drill and whether WAL reaches the repository. Exit code for monitoring: 0 healthy;
+# 1 degraded but recovering by itself (e.g. a node rejoining), maintenance mode on, a backup or restore drill
+# older than its schedule allows, or WAL archiving failing for now; 2 needs a person (no primary, no
+# vip-master, a refused rejoin, a failed fencing, a node that stays out, or a gap in the WAL archive:
+# point-in-time recovery is impossible across it until the next backup).
 set -euo pipefail
 # shellcheck source=lib.sh
 [[ -n ${PGHA_LIB_LOADED:-} ]] || . "${BASH_SOURCE[0]%/*}/lib.sh"
