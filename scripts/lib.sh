@@ -206,6 +206,8 @@ pgha_pgsql_managed() {
 
 # The pgsql agent's role of NODE (PRI, HS:sync, HS:async, ...; "" when unset).
 pgha_pgsql_status() { crm_attribute -N "$1" -n pgsql-status -l reboot -G -q 2>/dev/null || true; }
+# True while Pacemaker's maintenance mode is on (pgha-maintenance).
+pgha_maintenance_mode_on() { [[ $(crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true) == true ]]; }
 # True when NODE's pgsql-status is one of STATUS...
 pgha_has_status() { local status; status=$(pgha_pgsql_status "$1"); shift; [[ -n $status && " $* " == *" $status "* ]]; }
 

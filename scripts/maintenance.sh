@@ -8,15 +8,14 @@ set -euo pipefail
 PGHA_STEP=maintenance
 
 ((EUID == 0)) || pgha_die "run as root"
-current=$(crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true)
 case ${1:-} in
     on)
-        [[ $current == true ]] || { crm_attribute -t crm_config -n maintenance-mode -v true; pgha_changed "maintenance mode on: Pacemaker leaves every resource alone until pgha-maintenance off"; }
+        pgha_maintenance_mode_on || { crm_attribute -t crm_config -n maintenance-mode -v true; pgha_changed "maintenance mode on: Pacemaker leaves every resource alone until pgha-maintenance off"; }
         ;;
     off)
-        [[ $current != true ]] || { crm_attribute -t crm_config -n maintenance-mode -v false; pgha_changed "maintenance mode off: Pacemaker manages the cluster again"; }
+        ! pgha_maintenance_mode_on || { crm_attribute -t crm_config -n maintenance-mode -v false; pgha_changed "maintenance mode off: Pacemaker manages the cluster again"; }
         ;;
-    status) [[ $current == true ]] && echo on || echo off; exit 0 ;;
+    status) if pgha_maintenance_mode_on; then echo on; else echo off; fi; exit 0 ;;
     *) pgha_die "usage: pgha-maintenance on|off|status" ;;
 esac
 pgha_summary

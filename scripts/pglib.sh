@@ -43,6 +43,12 @@ pgha_pg_check_settings() {
     rm -rf "$scratch"
 }
 
+# The settings that wait for a restart (pg_settings.pending_restart), by name ("" when none), of the server at
+# libpq CONNINFO; fails when it does not answer.
+pgha_pending_restart() {
+    pgha_pg psql -X -w -At -c "select coalesce(string_agg(name, ', ' order by name), '') from pg_settings where pending_restart" "$1"
+}
+
 # Managed settings in PGDATA/pgha.conf, included from postgresql.conf (whose other lines, such as the
 # agent's own include lines, stay as they are), and a managed pg_hba.conf. Reloads a running server.
 pgha_pg_configure() {
@@ -58,7 +64,7 @@ pgha_pg_configure() {
     pgha_put_file "$PGHA_PGDATA/pg_hba.conf" 0600 "postgres:$group" <<<"$PGHA_PG_HBA"
     if ((PGHA_CHANGES > before)) && pgha_pg_running; then
         pgha_pg pg_ctl -D "$PGHA_PGDATA" reload >/dev/null
-        pending=$(pgha_pg psql -X -p "$PGHA_PG_PORT" -d postgres -tAc "select string_agg(name, ', ') from pg_settings where pending_restart" 2>/dev/null || true)
+        pending=$(pgha_pending_restart "port=$PGHA_PG_PORT dbname=postgres" 2>/dev/null || true)
         [[ -z $pending ]] || pgha_log "settings waiting for a restart: $pending"
     fi
     pgha_remove_local_archive "$local_archive"

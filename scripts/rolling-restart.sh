@@ -34,12 +34,6 @@ pgha_load_cluster_conf
 crm_mon -1 >/dev/null 2>&1 || pgha_die "the cluster stack does not run on $(hostname)"
 me=$(crm_node -n)
 
-# The settings of NODE that wait for a restart ("" when none; fails when NODE's PostgreSQL does not answer).
-pending_restart() {
-    pgha_pg psql -X -w -At -c "select coalesce(string_agg(name, ', ' order by name), '') from pg_settings where pending_restart" \
-        "$(pgha_replication_conn "$(pgha_node_address "$1")")"
-}
-
 primary=$(pgha_node_with_status PRI) || pgha_die "no node is the primary: nothing is restarted (pgha-status shows why)"
 if [[ $me != "$primary" ]]; then
     pgha_log "the primary, $primary, restarts what waits for a restart"
@@ -50,7 +44,7 @@ fi
 declare -A waiting=()
 for entry in $PGHA_NODES; do
     node=${entry%%=*}
-    settings=$(pending_restart "$node" 2>/dev/null) || pgha_die "$node's PostgreSQL does not answer: nothing is restarted until every node runs (pgha-status shows why; then pulumi up again)"
+    settings=$(pgha_pending_restart "$(pgha_replication_conn "$(pgha_node_address "$node")")" 2>/dev/null) || pgha_die "$node's PostgreSQL does not answer: nothing is restarted until every node runs (pgha-status shows why; then pulumi up again)"
     [[ -z $settings ]] || waiting[$node]=$settings
 done
 if ((${#waiting[@]} == 0)); then
@@ -60,7 +54,7 @@ if ((${#waiting[@]} == 0)); then
 fi
 pgha_log "waiting for a restart: $(for node in "${!waiting[@]}"; do printf '%s (%s) ' "$node" "${waiting[$node]}"; done)"
 
-[[ $(crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true) != true ]] ||
+! pgha_maintenance_mode_on ||
     pgha_die "maintenance mode is on (pgha-maintenance off ends it): nothing is restarted"
 if ! health=$(/usr/local/sbin/pgha-status 2>&1); then
     pgha_die "the cluster is not healthy, nothing is restarted; pgha-status says: $(sed -n '/^CRITICAL\|^WARNING/,$p' <<<"$health" | tr '\n' ' ')"

@@ -51,7 +51,7 @@ for entry in $PGHA_NODES; do
     if ident=$(pgha_identify "$(pgha_node_address "$node")") && [[ -n $ident ]]; then
         read -r _ tli lsn <<<"$ident"
         if [[ -n $primary_lsn && $node != "$primary" ]]; then lag=$(($(pgha_lsn_bytes "$primary_lsn") - $(pgha_lsn_bytes "$lsn"))); fi
-        pending=$(pgha_pg psql -X -w -At -c "select string_agg(name, ', ' order by name) from pg_settings where pending_restart" "$(pgha_replication_conn "$(pgha_node_address "$node")")" 2>/dev/null || true)
+        pending=$(pgha_pending_restart "$(pgha_replication_conn "$(pgha_node_address "$node")")" 2>/dev/null || true)
         [[ -z $pending ]] || pending_restart+=("$node ($pending)")
     fi
     printf '%-10s %-9s %-10s %-8s %-12s %-16s %s\n' "$node" "${status:--}" "$pcmk" "$tli" "$lsn" "${data:--}" "$lag"
@@ -185,7 +185,7 @@ report_backups() {
 }
 [[ -z $PGHA_STANZA ]] || report_backups
 
-[[ $(crm_attribute -t crm_config -n maintenance-mode -G -q 2>/dev/null || true) != true ]] ||
+! pgha_maintenance_mode_on ||
     warnings+=("maintenance mode is on: Pacemaker leaves every resource alone and answers no failure (pgha-maintenance off)")
 sync=$(pgha_node_with_status HS:sync || true)
 [[ -n $sync ]] || warnings+=("no sync standby")

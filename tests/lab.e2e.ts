@@ -364,18 +364,23 @@ describe("changing a running cluster (pgha:postgresqlParameters)", () => {
     const onEveryNode = (query: string) => Promise.all(NODES.map(async (n) => (await onNode(n, `runuser -u postgres -- ${spec.postgresql.bindir}/psql -X -At -d postgres -c "${query}"`)).trim()));
     const pghaConf = () => Promise.all(NODES.map((n) => onNode(n, `cat ${spec.postgresql.pgdata}/pgha.conf`)));
     const up = () => engineInBackground("up", "--yes", "--skip-preview", "--stack", STACK);
-
-    test("a reloadable parameter (work_mem): reloaded on every node, no PostgreSQL restarted, writes not paused, no row lost", async () => {
-        const started = await onEveryNode("select pg_postmaster_start_time()");
-        mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.work_mem", "12MB");
+    /** pulumi up under a writer through vip-master: the engine's output, the longest write pause and the rows lost. */
+    const upUnderWrites = async (name: string) => {
         let output = "";
-        const change = await underChange(drillContext(spec, outputs), "reload", async () => {
+        const change = await underChange(drillContext(spec, outputs), name, async () => {
             const run = await up();
             output = run.output;
             expect({ status: run.status, tail: run.status === 0 ? "" : run.output.slice(-3000) }).toEqual({ status: 0, tail: "" });
         });
+        return { ...change, output };
+    };
+
+    test("a reloadable parameter (work_mem): reloaded on every node, no PostgreSQL restarted, writes not paused, no row lost", async () => {
+        const started = await onEveryNode("select pg_postmaster_start_time()");
+        mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.work_mem", "12MB");
+        const change = await upUnderWrites("reload");
         log(`work_mem changed by pulumi up: longest write pause ${change.seconds.toFixed(1)} s`);
-        expect(output).toMatch(/no setting waits for a restart on any node: nothing to restart/);
+        expect(change.output).toMatch(/no setting waits for a restart on any node: nothing to restart/);
         expect(await onEveryNode("show work_mem")).toEqual(["12MB", "12MB", "12MB"]);
         expect(await onEveryNode("select pg_postmaster_start_time()")).toEqual(started);
         expect(change.rowsLost).toBe(0);
@@ -404,17 +409,12 @@ describe("changing a running cluster (pgha:postgresqlParameters)", () => {
             await onNode(at("HS:async"), "pgha-maintenance off");
         }
         // pulumi up again resumes.
-        let output = "";
-        const change = await underChange(drillContext(spec, outputs), "rolling_restart", async () => {
-            const run = await up();
-            output = run.output;
-            expect({ status: run.status, tail: run.status === 0 ? "" : run.output.slice(-3000) }).toEqual({ status: 0, tail: "" });
-        });
+        const change = await upUnderWrites("rolling_restart");
         log(`shared_buffers changed by pulumi up (${at("PRI")} primary): longest write pause ${change.seconds.toFixed(1)} s`);
         // The engine shows a step's lines more than once (while it runs and when it ends).
-        const restarted = [...new Set([...output.matchAll(/changed: restarted (\S+)/g)].map((m) => m[1]))];
+        const restarted = [...new Set([...change.output.matchAll(/changed: restarted (\S+)/g)].map((m) => m[1]))];
         expect(restarted).toEqual([at("HS:async"), at("HS:sync"), at("PRI")]);
-        expect(output).toMatch(new RegExp(`restarted ${at("PRI")} by a switchover`));
+        expect(change.output).toMatch(new RegExp(`restarted ${at("PRI")} by a switchover`));
         expect(await onEveryNode("show shared_buffers")).toEqual(["160MB", "160MB", "160MB"]);
         expect(await onEveryNode("select count(*) from pg_settings where pending_restart")).toEqual(["0", "0", "0"]);
         const after = await waitForHealthy();
