@@ -8,7 +8,7 @@ import { remoteStep } from "./remoteStep";
 export interface PgsqlMasterSlaveArgs {
     /** The validated cluster specification. */
     readonly spec: ClusterSpec;
-    /** The prepared nodes, in spec order; the first one becomes the initial primary. */
+    /** The prepared nodes, in spec order; the first one becomes the initial primary of a new cluster. */
     readonly nodes: readonly PgNode[];
 
     /** Secret password of the postgres superuser. */
@@ -18,39 +18,41 @@ export interface PgsqlMasterSlaveArgs {
 }
 
 /**
- * The replicated database before Pacemaker takes it over (built while the cluster forms, which it does not
- * need): on the first node initdb, managed settings and
- * pg_hba, the superuser password and the replication role; on the others pg_basebackup from it (skipped
- * when a copy is already there). Every node gets the replication passfile, so no password is ever in
- * primary_conninfo or the CIB. The pgsql resource itself is part of the cluster configuration (cib.ts).
+ * The replicated database: one step per node, `<node>-database`, the same whatever the node's role (after
+ * failovers any node may be the primary): managed settings, pg_hba and the replication passfile on every node,
+ * reloaded where the server runs; the passwords and the replication role on the node the cluster says is the
+ * primary. Only while the cluster does not exist yet does the spec order matter: the first node is initdb'd and
+ * the others take a base backup from it (they wait for it). No step depends on another node's database step,
+ * so a node that is down fails its own step and the others still get a reload-only change. Built while the
+ * cluster forms, which it does not need; no password is ever in primary_conninfo or the CIB. The pgsql
+ * resource itself is part of the cluster configuration (cib.ts).
  */
 export class PgsqlMasterSlave extends pulumi.ComponentResource {
-    /** The bootstrap of the first node and the basebackups of the others. */
+    /** Every node's database step. */
     public readonly ready: command.remote.Command[];
 
     constructor(name: string, args: PgsqlMasterSlaveArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pgha:index:PgsqlMasterSlave", name, {}, opts);
         const { spec, nodes } = args;
         const shared = pgScriptVars(spec);
-        const [primaryNode, ...standbyNodes] = nodes;
+        const initialPrimary = nodes[0];
 
-        const primary = remoteStep(`${spec.nodes[0].name}-pg-primary`, primaryNode.connection, {
-            script: "pg-primary.sh",
-            libraries: ["pglib.sh"],
-            vars: { ...shared, VIP_MASTER: spec.vipMaster, INITDB_OPTS },
-            secretLines: [args.postgresPassword, args.replicationPassword],
-            triggers: [primaryNode.hostIdentity],
-        }, { parent: this, dependsOn: [primaryNode.ready] });
-
-        const standbys = standbyNodes.map((node, i) => remoteStep(`${spec.nodes[i + 1].name}-pg-standby`, node.connection, {
-            script: "pg-standby.sh",
-            libraries: ["pglib.sh"],
-            vars: { ...shared, PRIMARY_IP: spec.nodes[0].ip },
-            secretLines: [args.replicationPassword],
-            triggers: [node.hostIdentity],
-        }, { parent: this, dependsOn: [primary, node.ready] }));
-
-        this.ready = [primary, ...standbys];
+        this.ready = nodes.map((node, i) => {
+            const bootstrapRole = i === 0 ? "primary" : "standby";
+            return remoteStep(`${spec.nodes[i].name}-database`, node.connection, {
+                script: "database.sh",
+                libraries: ["pglib.sh"],
+                vars: { ...shared, BOOTSTRAP_ROLE: bootstrapRole, BOOTSTRAP_PRIMARY_IP: spec.nodes[0].ip, INITDB_OPTS },
+                secretLines: [args.postgresPassword, args.replicationPassword],
+                triggers: [node.hostIdentity],
+            }, {
+                parent: this,
+                // The initial primary's preparation, not its database step: the base backups wait for its server.
+                dependsOn: i === 0 ? [node.ready] : [node.ready, initialPrimary.ready],
+                // The steps of pgha before the roles were decided at run time.
+                aliases: [{ name: `${spec.nodes[i].name}-pg-${bootstrapRole}` }],
+            });
+        });
         this.registerOutputs({});
     }
 
@@ -65,6 +67,6 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
             libraries: ["pglib.sh", "rejoinlib.sh"],
             vars: {},
             triggers: [postgresqlSettings(spec)],
-        }, { parent: this, dependsOn: [...this.ready, ...clusterReady] }));
+        }, { parent: this, dependsOn: [this.ready[i], ...clusterReady] }));
     }
 }

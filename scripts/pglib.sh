@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# PostgreSQL helpers shared by pg-primary.sh, pg-standby.sh and the node tools (loaded after lib.sh).
+# PostgreSQL helpers shared by database.sh and the node tools (loaded after lib.sh).
 # Inputs used here: PGHA_BINDIR PGHA_PGDATA PGHA_PG_PORT PGHA_REPLICATION_USER PGHA_PG_SETTINGS PGHA_PG_HBA
 #                   PGHA_PGPASS_FILE
 

@@ -196,7 +196,7 @@ pgha_rewind_from() {
     host=$(pgha_node_address "$primary")
     conn=$(pgha_replication_conn "$host")
     # pg_rewind reads the source's timeline from its control file, which a freshly promoted primary updates
-    # only at its next checkpoint: force one (pg-primary.sh made this function for the replication role).
+    # only at its next checkpoint: force one (database.sh made this function for the replication role).
     pgha_pg psql -X -q -w -c 'select public.pgha_checkpoint()' "$conn" >/dev/null
     # pg_rewind refuses a target that is configured as a standby.
     rm -f "$PGHA_PGDATA/standby.signal"

@@ -122,7 +122,7 @@ describe("the backup repository host", () => {
     });
 
     test("the stanza is made once the cluster runs: after the CIB push, the database steps and every node's pgBackRest", () => {
-        for (const step of ["vips-cib-push", "pgtest1-pg-primary", "pgtest2-pg-standby", "pgbackup-timers", ...NODES.map((n) => `${n.name}-pgbackrest`)]) {
+        for (const step of ["vips-cib-push", ...NODES.map((n) => `${n.name}-database`), "pgbackup-timers", ...NODES.map((n) => `${n.name}-pgbackrest`)]) {
             expect(dependsOn("pgbackup-stanza", step)).toBe(true);
         }
     });
@@ -141,20 +141,33 @@ describe("cluster, database and configuration push", () => {
         expect(dependsOn("pgcluster-setup", "pgcluster-auth")).toBe(true);
     });
 
-    test("the database is built while the cluster forms: the bootstrap after its node's preparation, the basebackups after the bootstrap, none after cluster setup", () => {
-        expect(dependsOn("pgtest1-pg-primary", "pgtest1-pcsd")).toBe(true);
-        expect(dependsOn("pgtest1-pg-primary", "pgcluster-setup")).toBe(false);
+    test("the database is built while the cluster forms: each node's database step after its own preparation, the base backups after the initial primary's preparation (not its database step), none after cluster setup", () => {
+        for (const node of NODES) {
+            expect(dependsOn(`${node.name}-database`, `${node.name}-pcsd`)).toBe(true);
+            expect(dependsOn(`${node.name}-database`, "pgcluster-setup")).toBe(false);
+            for (const other of NODES.filter((n) => n !== node)) {
+                expect(dependsOn(`${node.name}-database`, `${other.name}-database`)).toBe(false);
+            }
+        }
         for (const node of NODES.slice(1)) {
-            expect(dependsOn(`${node.name}-pg-standby`, "pgtest1-pg-primary")).toBe(true);
-            expect(dependsOn(`${node.name}-pg-standby`, `${node.name}-pcsd`)).toBe(true);
-            expect(dependsOn(`${node.name}-pg-standby`, "pgcluster-setup")).toBe(false);
+            expect(dependsOn(`${node.name}-database`, "pgtest1-pcsd")).toBe(true);
         }
         expect(dependsOn("vips-cib-push", "pgcluster-setup")).toBe(true);
     });
 
-    test("the CIB push comes after the basebackups and every fence secret", () => {
+    test("every node's database step is the same script; only a cluster that does not exist yet is bootstrapped in spec order", () => {
+        const vars = (node: string) => scriptOf(run.byName(`${node}-database`));
+        expect(vars("pgtest1")).toMatch(/^PGHA_BOOTSTRAP_ROLE='primary'$/m);
         for (const node of NODES.slice(1)) {
-            expect(dependsOn("vips-cib-push", `${node.name}-pg-standby`)).toBe(true);
+            expect(vars(node.name)).toMatch(/^PGHA_BOOTSTRAP_ROLE='standby'$/m);
+            expect(vars(node.name)).toMatch(/^PGHA_BOOTSTRAP_PRIMARY_IP='192\.168\.24\.11'$/m);
+            expect(vars(node.name).replace(/^PGHA_BOOTSTRAP_ROLE=.*$/m, "")).toBe(vars("pgtest1").replace(/^PGHA_BOOTSTRAP_ROLE=.*$/m, ""));
+        }
+    });
+
+    test("the CIB push comes after the basebackups and every fence secret", () => {
+        for (const node of NODES) {
+            expect(dependsOn("vips-cib-push", `${node.name}-database`)).toBe(true);
         }
         for (const node of NODES) {
             expect(dependsOn("vips-cib-push", `${node.name}-fence-secret`)).toBe(true);
@@ -205,7 +218,7 @@ describe("secrets", () => {
     });
 
     test("secrets reach the scripts on stdin, marked secret", () => {
-        const stdin = run.byName("pgtest1-pg-primary").inputs.stdin;
+        const stdin = run.byName("pgtest2-database").inputs.stdin;
         expect(unwrapSecrets(stdin)).toBe("generated-postgres-password-Zq81\ngenerated-replication-password-Zq81\n");
         expect(isSecretInput(stdin)).toBe(true);
         expect(plain(run.byName("pgtest3-fence-secret").inputs.stdin)).toContain(TEST_SECRETS.fencePassword);

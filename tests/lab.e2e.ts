@@ -352,7 +352,7 @@ test("a step that fails (a node's sshd stopped) is repaired by starting sshd and
     await lab("exec", node, "systemctl", "stop", "ssh.socket", "ssh.service");
     const failed = engine("up", "--yes", "--skip-preview", "--stack", STACK);
     expect(failed.status).not.toBe(0);
-    expect(failed.output).toContain(`${node}-pg-standby`);
+    expect(failed.output).toContain(`${node}-database`);
     await lab("exec", node, "systemctl", "start", "ssh.service");
     mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
     expect(await onNode(node, `cat ${spec.postgresql.pgdata}/pgha.conf`)).toContain("wal_keep_size = 2048");

@@ -136,7 +136,7 @@ asRoot("the rejoin rule on real timelines", () => {
         fs.writeFileSync(path.join(a.data, "pg_hba.conf"), "local all all trust\nlocal replication all trust\nhost all all 127.0.0.0/8 scram-sha-256\nhost replication all 127.0.0.0/8 scram-sha-256\n");
         a.configure();
         a.start();
-        // The replication role as pg-primary.sh makes it (pglib.sh), with the password the passfile holds.
+        // The replication role as database.sh makes it (pglib.sh), with the password the passfile holds.
         execFileSync("bash", ["-c", `set -euo pipefail; . ${path.join(ROOT, "scripts", "lib.sh")}; . ${path.join(ROOT, "scripts", "pglib.sh")}
             run_sql() { runuser -u postgres -- ${BIN}/psql -X -q -A -t -h ${a.socket} -p ${PORT} -d postgres -v ON_ERROR_STOP=1; }
             pgha_pg_replication_role run_sql replicator >/dev/null`], { cwd: "/" });

@@ -48,5 +48,5 @@ test("changing a VM's size re-runs no step", async () => {
 
 test("changing a database setting re-runs the database steps and the rolling restart's, not the host preparation or the cluster", async () => {
     const steps = changed(baseline, await register({ "pgha:walKeepSizeMb": "2048" }), COMMAND);
-    expect(steps).toEqual(["pgtest1-pg-primary", "pgtest1-pg-restart", "pgtest2-pg-restart", "pgtest2-pg-standby", "pgtest3-pg-restart", "pgtest3-pg-standby"]);
+    expect(steps).toEqual(["pgtest1-database", "pgtest1-pg-restart", "pgtest2-database", "pgtest2-pg-restart", "pgtest3-database", "pgtest3-pg-restart"]);
 });
