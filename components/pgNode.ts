@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec, NodeSpec } from "./config";
 import { nodeToolsVars, osPrepVars, postgresqlVars, resourceAgentsVars } from "./hostPrep";
 import { NodeConnection, remoteStep } from "./remoteStep";
+import { parseRestartParameters } from "./restartPlan";
 import { createVm, VspherePlacement } from "./vsphereVm";
 
 export interface PgNodeArgs {
@@ -35,6 +36,8 @@ export class PgNode extends pulumi.ComponentResource {
      * step), the IP in existing mode.
      */
     public readonly hostIdentity: pulumi.Output<string>;
+    /** The parameters this node's PostgreSQL needs a restart for (undefined until its postgresql step ran). */
+    public readonly restartParameters: pulumi.Output<ReadonlySet<string> | undefined>;
 
     constructor(name: string, args: PgNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("pgha:index:PgNode", name, {}, opts);
@@ -57,6 +60,7 @@ export class PgNode extends pulumi.ComponentResource {
         const osPrep = remoteStep(`${name}-os-prep`, this.connection, { script: "os-prep.sh", vars: osPrepVars(spec, node.name), triggers }, { parent: this, dependsOn: hostDependency });
         const resourceAgents = remoteStep(`${name}-resource-agents`, this.connection, { script: "resource-agents.sh", vars: resourceAgentsVars(spec), triggers }, { parent: this, dependsOn: [osPrep] });
         const postgresql = remoteStep(`${name}-postgresql`, this.connection, { script: "postgresql.sh", vars: postgresqlVars(spec), triggers }, { parent: this, dependsOn: [resourceAgents] });
+        this.restartParameters = postgresql.stdout.apply(parseRestartParameters);
         const tools = remoteStep(`${name}-tools`, this.connection, { script: "node-tools.sh", vars: nodeToolsVars(spec), triggers }, { parent: this, dependsOn: [postgresql] });
         this.ready = remoteStep(`${name}-pcsd`, this.connection, { script: "pcsd.sh", vars: {}, secretLines: [args.haclusterPassword], triggers }, { parent: this, dependsOn: [tools] });
 

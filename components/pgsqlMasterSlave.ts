@@ -3,7 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec } from "./config";
 import { INITDB_OPTS, pgScriptVars, postgresqlSettings } from "./pgConfig";
 import { PgNode } from "./pgNode";
+import { ScriptVars } from "./hostPrep";
 import { remoteStep } from "./remoteStep";
+import { restartPlan } from "./restartPlan";
 
 export interface PgsqlMasterSlaveArgs {
     /** The validated cluster specification. */
@@ -65,7 +67,8 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
         return nodes.map((node, i) => remoteStep(`${spec.nodes[i].name}-pg-restart`, node.connection, {
             script: "rolling-restart.sh",
             libraries: ["pglib.sh", "rejoinlib.sh"],
-            vars: {},
+            // The plan, for the reviewer of a preview (the script does not read it).
+            vars: node.restartParameters.apply((restartParameters): ScriptVars => ({ PLAN: restartPlan(spec.postgresql.parameters, restartParameters) })),
             triggers: [postgresqlSettings(spec)],
         }, { parent: this, dependsOn: [this.ready[i], ...clusterReady] }));
     }

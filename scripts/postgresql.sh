@@ -126,4 +126,7 @@ profile="$home/.bash_profile"
 [[ -e $profile ]] || { install -m 0644 -o postgres -g "$pg_group" /dev/null "$profile"; pgha_changed "created $profile"; }
 pgha_put_block "$profile" environment <<<'[ -f ~/.pgha_profile ] && . ~/.pgha_profile'
 
+# The parameters that need a restart, as this server says (context postmaster): preview tells by them whether a
+# changed pgha:postgresqlParameters reloads or rolls (components/restartPlan.ts).
+printf 'restart-parameters %s\n' "$(pgha_as_postgres "$PGHA_PG_PREFIX/bin/postgres" --describe-config | awk -F'\t' '$2 == "postmaster" {print $1}' | paste -sd' ' -)"
 pgha_summary

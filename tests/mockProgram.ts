@@ -64,10 +64,11 @@ export async function runProgram(stack: string, overrides: Record<string, unknow
                 state.result = `generated-${args.name}-Zq81`;
             }
             if (args.type === "command:remote:Command") {
-                // What ssh-identity.sh prints (keys made on the machine); the other steps' output is not read.
+                // What ssh-identity.sh prints (keys made on the machine) and postgresql.sh's parameters that need a
+                // restart (a few of PostgreSQL's); the other steps' output is not read.
                 state.stdout = args.name.endsWith("-ssh-identity")
                     ? `user-key ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI${args.name.replace(/[^A-Za-z0-9]/g, "")}\nhost-key ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHost${args.name.replace(/[^A-Za-z0-9]/g, "")}\n`
-                    : "";
+                    : args.name.endsWith("-postgresql") ? "restart-parameters max_connections shared_buffers wal_level\n" : "";
                 state.stderr = "";
             }
             return { id: `${args.name}-id`, state };

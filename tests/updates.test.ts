@@ -50,3 +50,10 @@ test("changing a database setting re-runs the database steps and the rolling res
     const steps = changed(baseline, await register({ "pgha:walKeepSizeMb": "2048" }), COMMAND);
     expect(steps).toEqual(["pgtest1-database", "pgtest1-pg-restart", "pgtest2-database", "pgtest2-pg-restart", "pgtest3-database", "pgtest3-pg-restart"]);
 });
+
+test("a changed PostgreSQL parameter shows its plan in the restart steps: reload, or a rolling restart with one switchover", async () => {
+    const plan = (run: Registered[]) => run.filter((r) => r.name === "pgtest2-pg-restart").map((r) => /PGHA_PLAN='([^']*)'/.exec(String(r.inputs.create))?.[1]);
+    expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ work_mem: "64MB" }) }))).toEqual(["work_mem=64MB: reload, no restart"]);
+    expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ shared_buffers: "1GB" }) })))
+        .toEqual([expect.stringMatching(/^shared_buffers=1GB: need a restart; a change of these rolls through the cluster: the async standby, then the sync standby, then the primary by one switchover/)]);
+});
