@@ -22,6 +22,7 @@ export type HostMode = ConfigValues["hostMode"];
 export type SelinuxMode = ConfigValues["selinux"];
 export type PostgresqlInstall = ConfigValues["postgresqlInstall"];
 export type RepMode = ConfigValues["repMode"];
+export type RestartPolicy = ConfigValues["restartPolicy"];
 export type FenceAgent = Exclude<ConfigValues["fenceAgent"], "">;
 
 export interface NodeSpec {
@@ -72,6 +73,8 @@ export interface PostgresqlSpec {
     readonly allowedClientCidrs: readonly string[];
     /** pgha:postgresqlParameters: names in lower case, values as pgha.conf quotes them. */
     readonly parameters: Readonly<Record<string, string>>;
+    /** pgha:restartPolicy: how a restart reaches the primary. */
+    readonly restartPolicy: RestartPolicy;
 }
 
 /** Backups with pgBackRest to a repository host (present when pgha:backupHost is set and pgha:backups is on). */
@@ -598,6 +601,7 @@ function postgresqlSpec(values: ConfigValues, subnet: string): PostgresqlSpec {
         replicationUser: values.replicationUser,
         allowedClientCidrs: values.allowedClientCidrs.length > 0 ? values.allowedClientCidrs : [subnet],
         parameters: values.postgresqlParameters,
+        restartPolicy: values.restartPolicy,
     };
 }
 

@@ -67,8 +67,11 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
         return nodes.map((node, i) => remoteStep(`${spec.nodes[i].name}-pg-restart`, node.connection, {
             script: "rolling-restart.sh",
             libraries: ["pglib.sh", "rejoinlib.sh"],
-            // The plan, for the reviewer of a preview (the script does not read it).
-            vars: node.restartParameters.apply((restartParameters): ScriptVars => ({ PLAN: restartPlan(spec.postgresql.parameters, restartParameters) })),
+            vars: node.restartParameters.apply((restartParameters): ScriptVars => ({
+                RESTART_POLICY: spec.postgresql.restartPolicy,
+                // The plan, for whoever reviews a preview's diff (the script does not read it).
+                PLAN: restartPlan(spec.postgresql.parameters, restartParameters, spec.postgresql.restartPolicy),
+            })),
             triggers: [postgresqlSettings(spec)],
         }, { parent: this, dependsOn: [this.ready[i], ...clusterReady] }));
     }

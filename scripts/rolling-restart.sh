@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Restarts PostgreSQL on the nodes whose settings wait for a restart (pg_settings.pending_restart), one node at
 # a time, with writes paused once, for one switchover:
-#   pgha-rolling-restart [--wait SECONDS]
+#   pgha-rolling-restart [--wait SECONDS] [--in-place]
 # Run as root on every node by `pulumi up` after the settings changed; only the primary acts, since the order
 # comes from the cluster as it is now (any node may be the primary after failovers) and the sync role is
 # handed over on the primary. The order:
@@ -9,7 +9,9 @@
 #   2. the sync standby: first an async standby that streams gets the sync role (no commit waits for the node
 #      going down), then it is restarted as in 1;
 #   3. the primary: one switchover to the sync standby (pgha-switchover), whose demote restarts the old
-#      primary as a standby.
+#      primary as a standby; or with --in-place (pgha:restartPolicy in-place, PGHA_RESTART_POLICY) restarted
+#      where it is, under Pacemaker's maintenance mode, and waited for until the sync standby streams again. If
+#      it does not come back, maintenance mode ends and Pacemaker recovers it as after any failure.
 # Starts only when pgha-status says the cluster is healthy (exit 0) and maintenance mode is off; stops at the
 # first node that does not come back, every other node still running, and says which. Run again, it resumes
 # with what still waits.
@@ -23,12 +25,15 @@ set -euo pipefail
 PGHA_STEP=rolling-restart
 
 wait_seconds=300
+policy=${PGHA_RESTART_POLICY:-rolling}
 while (($# > 0)); do
     case $1 in
         --wait) wait_seconds=${2:?--wait needs seconds}; shift 2 ;;
-        *) pgha_die "unknown argument $1 (usage: pgha-rolling-restart [--wait SECONDS])" ;;
+        --in-place) policy=in-place; shift ;;
+        *) pgha_die "unknown argument $1 (usage: pgha-rolling-restart [--wait SECONDS] [--in-place])" ;;
     esac
 done
+[[ $policy == rolling || $policy == in-place ]] || pgha_die "unknown restart policy $policy (rolling or in-place)"
 ((EUID == 0)) || pgha_die "run as root"
 pgha_load_cluster_conf
 crm_mon -1 >/dev/null 2>&1 || pgha_die "the cluster stack does not run on $(hostname)"
@@ -85,9 +90,32 @@ if [[ -n $sync && -n ${waiting[$sync]:-} ]]; then
     fi
     restart_standby "$sync"
 fi
+# Restarts the primary (this node) where it is: Pacemaker's maintenance mode keeps the agent from taking the stop
+# for a failure; the sync standby reconnects by itself.
+restart_primary_in_place() {
+    local started=$SECONDS sync
+    sync=$(pgha_node_with_status HS:sync || true)
+    pgha_log "restarting the primary $primary in place (pgha:restartPolicy in-place): writes stop until it is back"
+    crm_attribute -t crm_config -n maintenance-mode -v true
+    if ! pgha_pg pg_ctl -D "$PGHA_PGDATA" -l /dev/null -w -t "$wait_seconds" -m fast restart >/dev/null; then
+        crm_attribute -t crm_config -n maintenance-mode -v false
+        pgha_die "PostgreSQL did not restart on the primary $primary; maintenance mode is off again, so Pacemaker recovers it (or promotes the sync standby) as after any failure; pgha-status shows where the primary is"
+    fi
+    crm_attribute -t crm_config -n maintenance-mode -v false
+    if [[ -n $sync ]]; then
+        pgha_wait_for "$wait_seconds" pgha_has_status "$sync" HS:sync ||
+            pgha_die "$sync did not stream as the sync standby again within ${wait_seconds}s of the primary's restart (pgha-status shows why)"
+    fi
+    pgha_changed "restarted the primary $primary in place ($((SECONDS - started)) s): ${waiting[$primary]}"
+}
+
 if [[ -n ${waiting[$primary]:-} ]]; then
-    pgha_log "switching over from $primary to restart it"
-    /usr/local/sbin/pgha-switchover --wait "$wait_seconds" || pgha_die "the switchover from $primary failed (see above); pulumi up again resumes once the cluster is healthy"
-    pgha_changed "restarted $primary by a switchover to $(pgha_node_with_status PRI || echo '?'): ${waiting[$primary]}"
+    if [[ $policy == in-place ]]; then
+        restart_primary_in_place
+    else
+        pgha_log "switching over from $primary to restart it"
+        /usr/local/sbin/pgha-switchover --wait "$wait_seconds" || pgha_die "the switchover from $primary failed (see above); pulumi up again resumes once the cluster is healthy"
+        pgha_changed "restarted $primary by a switchover to $(pgha_node_with_status PRI || echo '?'): ${waiting[$primary]}"
+    fi
 fi
 pgha_summary

@@ -51,9 +51,15 @@ test("changing a database setting re-runs the database steps and the rolling res
     expect(steps).toEqual(["pgtest1-database", "pgtest1-pg-restart", "pgtest2-database", "pgtest2-pg-restart", "pgtest3-database", "pgtest3-pg-restart"]);
 });
 
-test("a changed PostgreSQL parameter shows its plan in the restart steps: reload, or a rolling restart with one switchover", async () => {
-    const plan = (run: Registered[]) => run.filter((r) => r.name === "pgtest2-pg-restart").map((r) => /PGHA_PLAN='([^']*)'/.exec(String(r.inputs.create))?.[1]);
+test("a changed PostgreSQL parameter shows its plan in the restart steps, one line per parameter: reload, or a restart that rolls", async () => {
+    /** PGHA_PLAN as the command assigns it: quoted on one line, or a here-document for several. */
+    const plan = (run: Registered[]) => run.filter((r) => r.name === "pgtest2-pg-restart").map((r) => {
+        const command = String(r.inputs.create);
+        return /^PGHA_PLAN='([^']*)'$/m.exec(command)?.[1] ?? /^PGHA_PLAN=\$\(cat <<'(\w+)'\n([\s\S]*?)\n\1\n\)$/m.exec(command)?.[2];
+    });
     expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ work_mem: "64MB" }) }))).toEqual(["work_mem=64MB: reload, no restart"]);
-    expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ shared_buffers: "1GB" }) })))
-        .toEqual([expect.stringMatching(/^shared_buffers=1GB: need a restart; a change of these rolls through the cluster: the async standby, then the sync standby, then the primary by one switchover/)]);
+    expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ shared_buffers: "1GB", work_mem: "64MB" }) })))
+        .toEqual([expect.stringMatching(/^shared_buffers=1GB: a change needs a restart, which rolls: the async standby, then the sync standby, .*then the primary by one switchover.*\nwork_mem=64MB: reload, no restart$/)]);
+    expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ shared_buffers: "1GB" }), "pgha:restartPolicy": "in-place" })))
+        .toEqual([expect.stringMatching(/^shared_buffers=1GB: .*the primary restarted where it is/)]);
 });
