@@ -8,11 +8,19 @@
 
 import { RestartPolicy } from "./config";
 
-/** The order of a restart on the cluster as it is at the time (never the order of pgha:nodes), by pgha:restartPolicy. */
+/**
+ * How a restart rolls, on the cluster as it is at the time (never the order of pgha:nodes), by pgha:restartPolicy.
+ * Short: preview cuts a line of a diff after about 150 characters.
+ */
 const ROLL: Record<RestartPolicy, string> = {
-    rolling: "the async standby, then the sync standby, each waited for until it streams again, then the primary by one switchover to a restarted standby (writes pause once, for the switchover, about 4 s; the primary moves)",
-    "in-place": "the async standby, then the sync standby, each waited for until it streams again, then the primary restarted where it is (pgha:restartPolicy in-place: writes stop for its restart, a few seconds; no switchover)",
+    rolling: "restart, rolled: async standby, sync standby, then primary by one switchover (writes pause ~5 s)",
+    "in-place": "restart, rolled: async standby, sync standby, then primary in place (writes stop while it restarts)",
 };
+
+/** A value as the plan shows it: long ones cut, so the plan's words stay in view. */
+function shown(value: string): string {
+    return value.length > 20 ? `${value.slice(0, 17)}...` : value;
+}
 
 /** The `restart-parameters ...` line of the postgresql step's output: the parameters that need a restart. */
 export function parseRestartParameters(stdout: string | undefined): ReadonlySet<string> | undefined {
@@ -31,10 +39,10 @@ export function restartPlan(parameters: Readonly<Record<string, string>>, restar
         return "no pgha:postgresqlParameters";
     }
     return names.map((name) => {
-        const setting = `${name}=${parameters[name]}`;
+        const setting = `${name}=${shown(parameters[name])}`;
         if (!restartParameters) {
-            return `${setting}: whether a change needs a restart is known once PostgreSQL is installed; a restart, if needed, rolls`;
+            return `${setting}: reload or restart, known once PostgreSQL is installed (a restart rolls)`;
         }
-        return restartParameters.has(name) ? `${setting}: a change needs a restart, which rolls: ${ROLL[policy]}` : `${setting}: reload, no restart`;
+        return `${setting}: ${restartParameters.has(name) ? ROLL[policy] : "reload, no restart"}`;
     }).join("\n");
 }
