@@ -90,18 +90,28 @@ if [[ -n $sync && -n ${waiting[$sync]:-} ]]; then
     fi
     restart_standby "$sync"
 fi
-# Restarts the primary (this node) where it is: Pacemaker's maintenance mode keeps the agent from taking the stop
-# for a failure; the sync standby reconnects by itself.
+# Sets Pacemaker's maintenance mode to VALUE (true/false) and waits until the cluster has acted on it: only then
+# are the agent's recurring monitors cancelled (a monitor that saw the restart would take it for a failure).
+set_maintenance_mode() {
+    crm_attribute -t crm_config -n maintenance-mode -v "$1"
+    crm_resource --wait --timeout="${wait_seconds}s" >/dev/null
+}
+
+# Restarts the primary (this node) where it is, under maintenance mode; the sync standby reconnects by itself.
 restart_primary_in_place() {
     local started=$SECONDS sync
     sync=$(pgha_node_with_status HS:sync || true)
     pgha_log "restarting the primary $primary in place (pgha:restartPolicy in-place): writes stop until it is back"
-    crm_attribute -t crm_config -n maintenance-mode -v true
+    if ! set_maintenance_mode true; then
+        set_maintenance_mode false || true
+        pgha_die "the cluster did not settle in maintenance mode within ${wait_seconds}s; nothing was restarted on $primary"
+    fi
     if ! pgha_pg pg_ctl -D "$PGHA_PGDATA" -l /dev/null -w -t "$wait_seconds" -m fast restart >/dev/null; then
-        crm_attribute -t crm_config -n maintenance-mode -v false
+        set_maintenance_mode false || true
         pgha_die "PostgreSQL did not restart on the primary $primary; maintenance mode is off again, so Pacemaker recovers it (or promotes the sync standby) as after any failure; pgha-status shows where the primary is"
     fi
-    crm_attribute -t crm_config -n maintenance-mode -v false
+    set_maintenance_mode false ||
+        pgha_die "the cluster did not settle within ${wait_seconds}s after the primary's restart (pgha-status shows why)"
     if [[ -n $sync ]]; then
         pgha_wait_for "$wait_seconds" pgha_has_status "$sync" HS:sync ||
             pgha_die "$sync did not stream as the sync standby again within ${wait_seconds}s of the primary's restart (pgha-status shows why)"
