@@ -346,14 +346,22 @@ test("a changed monitor interval: preview --diff lists only the CIB step, up app
     expect(await onNode(NODES[0], "cibadmin -Q -o resources")).toMatch(/<op [^>]*name="monitor"[^>]*interval="7s"[^>]*role="(Promoted|Master)"/);
 });
 
-test("a step that fails (a node's sshd stopped) is repaired by starting sshd and running pulumi up again", async () => {
-    const node = NODES[2];
+test("a node that does not answer (the first configured node's sshd stopped) fails only its own step, named after it; the other nodes still get a reload-only change; nothing is restarted; sshd back, pulumi up completes", async () => {
+    const node = NODES[0];
+    const others = NODES.slice(1);
+    const walKeepSize = () => Promise.all(others.map(async (n) => (await onNode(n, `runuser -u postgres -- ${spec.postgresql.bindir}/psql -X -At -d postgres -c "show wal_keep_size"`)).trim()));
     mustEngine("config", "set", "--stack", STACK, "pgha:walKeepSizeMb", "2048");
     await lab("exec", node, "systemctl", "stop", "ssh.socket", "ssh.service");
-    const failed = engine("up", "--yes", "--skip-preview", "--stack", STACK);
-    expect(failed.status).not.toBe(0);
-    expect(failed.output).toContain(`${node}-database`);
-    await lab("exec", node, "systemctl", "start", "ssh.service");
+    try {
+        const failed = engine("up", "--yes", "--skip-preview", "--stack", STACK);
+        expect(failed.status).not.toBe(0);
+        expect(failed.output).toMatch(new RegExp(`${node}-database \\*\\*updating failed\\*\\*`));
+        expect(await walKeepSize()).toEqual(others.map(() => "2GB"));
+        // The restart steps come after every node's database step: none ran.
+        expect(failed.output).not.toMatch(/pgha\[rolling-restart\]/);
+    } finally {
+        await lab("exec", node, "systemctl", "start", "ssh.service");
+    }
     mustEngine("up", "--yes", "--skip-preview", "--stack", STACK);
     expect(await onNode(node, `cat ${spec.postgresql.pgdata}/pgha.conf`)).toContain("wal_keep_size = 2048");
     expect(engine("preview", "--expect-no-changes", "--stack", STACK).status).toBe(0);
@@ -378,6 +386,8 @@ describe("changing a running cluster (pgha:postgresqlParameters)", () => {
     test("a reloadable parameter (work_mem): reloaded on every node, no PostgreSQL restarted, writes not paused, no row lost", async () => {
         const started = await onEveryNode("select pg_postmaster_start_time()");
         mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.work_mem", "12MB");
+        // What the reviewer reads, once per node's restart step.
+        expect(mustEngine("preview", "--diff", "--stack", STACK).output.match(/\+ PGHA_PLAN='work_mem=12MB: reload, no restart'/g)).toHaveLength(3);
         const change = await upUnderWrites("reload");
         log(`work_mem changed by pulumi up: longest write pause ${change.seconds.toFixed(1)} s`);
         expect(change.output).toMatch(/no setting waits for a restart on any node: nothing to restart/);
@@ -395,6 +405,8 @@ describe("changing a running cluster (pgha:postgresqlParameters)", () => {
         const before = await waitForHealthy();
         const at = (role: string) => NODES.find((n) => before[n] === role) as string;
         mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.shared_buffers", "160MB");
+        const preview = mustEngine("preview", "--diff", "--stack", STACK).output;
+        expect(preview.match(/\+ shared_buffers=160MB: restart, rolled: async standby, sync standby, then primary by one switchover \(writes pause ~5 s\)\n/g)).toHaveLength(3);
         // In maintenance mode (changes by hand) nothing is restarted: the settings are written, the restart waits.
         const started = await onEveryNode("select pg_postmaster_start_time()");
         await onNode(at("HS:async"), "pgha-maintenance on");
@@ -422,6 +434,31 @@ describe("changing a running cluster (pgha:postgresqlParameters)", () => {
         expect(change.rowsLost).toBe(0);
         // One switchover's pause (the 15 s bound of the switchover test), not a restart's or a failover's.
         expect(change.seconds).toBeLessThan(15);
+    });
+
+    test("with pgha:restartPolicy in-place the standbys roll and the primary restarts where it is: no switchover, every node runs the new value, no row lost", async () => {
+        const before = await waitForHealthy();
+        const at = (role: string) => NODES.find((n) => before[n] === role) as string;
+        mustEngine("config", "set", "--stack", STACK, "pgha:restartPolicy", "in-place");
+        mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.shared_buffers", "176MB");
+        try {
+            expect(mustEngine("preview", "--diff", "--stack", STACK).output).toMatch(/\+ shared_buffers=176MB: restart, rolled: async standby, sync standby, then primary in place \(writes stop while it restarts\)/);
+            const started = await onEveryNode("select pg_postmaster_start_time()");
+            const change = await upUnderWrites("in_place_restart");
+            log(`shared_buffers changed in place (${at("PRI")} primary): longest write pause ${change.seconds.toFixed(1)} s`);
+            const restarted = [...new Set([...change.output.matchAll(/changed: restarted (?:the primary )?(\S+)/g)].map((m) => m[1]))];
+            expect(restarted).toEqual([at("HS:async"), at("HS:sync"), at("PRI")]);
+            expect(change.output).toMatch(new RegExp(`restarted the primary ${at("PRI")} in place`));
+            expect(change.output).not.toMatch(/switching over/);
+            expect((await waitForHealthy())[at("PRI")]).toBe("PRI");
+            const now = await onEveryNode("select pg_postmaster_start_time()");
+            expect(now.filter((time, i) => time !== started[i])).toHaveLength(3);
+            expect(await onEveryNode("show shared_buffers")).toEqual(["176MB", "176MB", "176MB"]);
+            expect(change.rowsLost).toBe(0);
+            expect(change.seconds).toBeLessThan(15);
+        } finally {
+            mustEngine("config", "rm", "--stack", STACK, "pgha:restartPolicy");
+        }
     });
 
     test("an unknown parameter and a value PostgreSQL refuses fail the step with the key named and change nothing; a parameter pgha sets itself is refused at preview", async () => {
