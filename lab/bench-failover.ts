@@ -14,7 +14,7 @@ import * as fs from "fs";
 import * as os from "os";
 import { parseArgs } from "util";
 import { parseConfig } from "../components/config";
-import { DrillFailure, drillContext, DrillResult, fullStopStart, runDrill, Scenario, SCENARIOS, switchover, waitForHealthy } from "../tests/drill";
+import { DrillFailure, drillContext, DrillResult, fullStopStart, runDrill, Scenario, SCENARIOS, switchover, underChange, waitForHealthy } from "../tests/drill";
 import { rawConfig } from "../tests/fixtures";
 import { initStack, lab, mustEngine, NODES, stackOutputs } from "../tests/lab";
 
@@ -28,8 +28,16 @@ const MEASURES: Scenario[] = [...DEFAULT_DRILLS, ...[...SCENARIOS, "sync standby
  * Pacemaker blocks the resource (the runbook's settings never fail it over), so they run with pgha's only.
  */
 const FENCED_ONLY: Scenario[] = ["hang"];
-/** The planned operations of the self-healing issue, with their targets: a switchover pauses writes at most 5 s, a full stop and start takes writes again within 30 s. */
-const PLANNED = ["switchover", "full stop and start"] as const;
+/**
+ * The planned operations, with their targets: a switchover pauses writes at most 5 s, a full stop and start takes
+ * writes again within 30 s; a restart-needing parameter change by `pulumi up` (shared_buffers) pauses writes
+ * once, about as long as one switchover (rolling) or one restart (in-place), and its whole `pulumi up` is timed.
+ */
+const PLANNED = ["switchover", "full stop and start", "rolling restart", "rolling restart, whole pulumi up", "in-place restart", "in-place restart, whole pulumi up"] as const;
+/** The restart policies the bench changes a parameter under, by their pause measure. */
+const RESTARTS = [["rolling restart", "rolling"], ["in-place restart", "in-place"]] as const;
+/** A new shared_buffers value for every parameter change of a run. */
+let sharedBuffersMb = 128;
 type Measure = Scenario | (typeof PLANNED)[number];
 
 /** One run of a measure: its seconds (a drill's outage, a switchover's pause, a restart's time to writes), rows lost, two-primary samples. */
@@ -107,6 +115,23 @@ async function drills(runs: number, measures: Measure[], settings: "pgha" | "run
             log(`${settings}: switchover: writes paused ${moved.seconds.toFixed(1)} s, ${moved.rowsLost} row(s) lost`);
             round.samples.push({ measure: "switchover", seconds: moved.seconds, rowsLost: moved.rowsLost, twoPrimaries: 0 });
         }
+        for (const [measure, policy] of RESTARTS) {
+            if (settings !== "pgha" || !measures.includes(measure)) {
+                continue;
+            }
+            await waitForHealthy();
+            mustEngine("config", "set", "--stack", STACK, "pgha:restartPolicy", policy);
+            sharedBuffersMb += 16;
+            mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.shared_buffers", `${sharedBuffersMb}MB`);
+            let upSeconds = 0;
+            const change = await underChange(ctx, measure.replace(/\W+/g, "_"), async () => {
+                upSeconds = mustEngine("up", "--yes", "--skip-preview", "--stack", STACK).seconds;
+            });
+            log(`${settings}: ${measure} (shared_buffers ${sharedBuffersMb}MB): writes paused ${change.seconds.toFixed(1)} s, pulumi up ${upSeconds.toFixed(1)} s, ${change.rowsLost} row(s) lost`);
+            round.samples.push({ measure, seconds: change.seconds, rowsLost: change.rowsLost, twoPrimaries: 0 });
+            round.samples.push({ measure: `${measure}, whole pulumi up`, seconds: upSeconds, rowsLost: 0, twoPrimaries: 0 });
+            mustEngine("config", "rm", "--stack", STACK, "pgha:restartPolicy");
+        }
         if (!measures.includes("full stop and start")) {
             continue;
         }
@@ -155,7 +180,7 @@ async function main(): Promise<void> {
             runbook = await drills(runs, measures, "runbook", log);
         }
 
-        const summary = known.filter((m) => measures.includes(m)).map((measure) => {
+        const summary = known.filter((m) => measures.includes(m) || pgha.samples.some((sample) => sample.measure === m)).map((measure) => {
             const of = (list: Sample[]) => list.filter((d) => d.measure === measure);
             const total = (list: Sample[], key: "rowsLost" | "twoPrimaries") => of(list).reduce((n, d) => n + d[key], 0);
             const statsOf = (round: Round) => (of(round.samples).length > 0 ? stats(of(round.samples).map((d) => d.seconds)) : undefined);
@@ -175,6 +200,10 @@ async function main(): Promise<void> {
             "sync standby kill -9": "commits stalled, sync standby's postmaster killed",
             "switchover": "writes paused, pgha-switchover (target 5 s)",
             "full stop and start": "writes back after pcs cluster start --all (target 30 s)",
+            "rolling restart": "writes paused, shared_buffers changed by pulumi up, rolling (target: one switchover's)",
+            "rolling restart, whole pulumi up": "that pulumi up, start to end",
+            "in-place restart": "writes paused, shared_buffers changed by pulumi up, pgha:restartPolicy in-place",
+            "in-place restart, whole pulumi up": "that pulumi up, start to end",
         };
         const label = (m: Measure) => labels[m] ?? `write outage, primary ${m}`;
         const cell = (x: Stats | undefined) => (x === undefined ? "-" : `${f(x.median)} (${f(x.p90)})`);
