@@ -3,9 +3,9 @@ import * as pulumi from "@pulumi/pulumi";
 import { ClusterSpec } from "./config";
 import { INITDB_OPTS, pgScriptVars, postgresqlSettings } from "./pgConfig";
 import { PgNode } from "./pgNode";
-import { ScriptVars } from "./hostPrep";
+import { postgresqlVars, ScriptVars } from "./hostPrep";
 import { remoteStep } from "./remoteStep";
-import { restartPlan } from "./restartPlan";
+import { buildPlan, restartPlan } from "./restartPlan";
 
 export interface PgsqlMasterSlaveArgs {
     /** The validated cluster specification. */
@@ -60,8 +60,9 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
 
     /**
      * Once Pacemaker runs the database (`clusterReady`): a step per node that runs pgha-rolling-restart whenever
-     * pgha.conf changes. Every node runs it, since any node may be the primary by then; only the primary acts,
-     * restarting the nodes whose settings wait for a restart one at a time, with one switchover.
+     * pgha.conf or the PostgreSQL build changes. Every node runs it, since any node may be the primary by then;
+     * only the primary acts, restarting the nodes where something waits for a restart one at a time, with one
+     * switchover (or the primary in place, pgha:restartPolicy). Its PLAN says so to whoever reads a preview.
      */
     rollingRestart(spec: ClusterSpec, nodes: readonly PgNode[], clusterReady: pulumi.Resource[]): command.remote.Command[] {
         return nodes.map((node, i) => remoteStep(`${spec.nodes[i].name}-pg-restart`, node.connection, {
@@ -70,9 +71,10 @@ export class PgsqlMasterSlave extends pulumi.ComponentResource {
             vars: node.restartParameters.apply((restartParameters): ScriptVars => ({
                 RESTART_POLICY: spec.postgresql.restartPolicy,
                 // The plan, for whoever reviews a preview's diff (the script does not read it).
-                PLAN: restartPlan(spec.postgresql.parameters, restartParameters, spec.postgresql.restartPolicy),
+                PLAN: [buildPlan(spec.postgresql, spec.postgresql.restartPolicy), restartPlan(spec.postgresql.parameters, restartParameters, spec.postgresql.restartPolicy)].join("\n"),
             })),
-            triggers: [postgresqlSettings(spec)],
+            // A new build too: the servers keep their old binaries until they restart.
+            triggers: [postgresqlSettings(spec), JSON.stringify(postgresqlVars(spec))],
         }, { parent: this, dependsOn: [this.ready[i], ...clusterReady] }));
     }
 }

@@ -1,4 +1,4 @@
-import { parseRestartParameters, restartPlan } from "./restartPlan";
+import { buildPlan, parseRestartParameters, restartPlan } from "./restartPlan";
 
 describe("the restart plan a preview shows", () => {
     const restart = new Set(["shared_buffers", "max_connections"]);
@@ -31,5 +31,14 @@ describe("the restart plan a preview shows", () => {
         expect(plan).toMatch(/^shared_preload_libraries=pg_stat_statement\.\.\.: restart, rolled/);
         expect(plan.length).toBeLessThanOrEqual(150);
         expect(restartPlan({}, restart, "rolling")).toBe("no pgha:postgresqlParameters");
+    });
+
+    test("the build line names the build, so a new version or tarball changes it, and says that it rolls", () => {
+        const source = { install: "source" as const, version: "14.6", major: "14", sourceSha256: "508840fc1809d39ab72274d5f137dabb9fd7fb4f933da4168aeebb20069edf22" };
+        expect(buildPlan(source, "rolling")).toBe("PostgreSQL 14.6 sha256 508840fc1809, a new build: restart, rolled: async standby, sync standby, then primary by one switchover (writes pause ~5 s)");
+        expect(buildPlan({ ...source, version: "14.7" }, "rolling")).not.toBe(buildPlan(source, "rolling"));
+        expect(buildPlan({ ...source, sourceSha256: undefined }, "in-place")).toMatch(/^PostgreSQL 14\.6 source, a new build: restart, rolled: .*then primary in place/);
+        expect(buildPlan({ install: "package", version: "15", major: "15" }, "rolling")).toMatch(/^PostgreSQL 15 packages, a new build: restart/);
+        expect(buildPlan(source, "in-place").length).toBeLessThanOrEqual(150);
     });
 });

@@ -6,7 +6,7 @@
  * last up.
  */
 
-import { RestartPolicy } from "./config";
+import { PostgresqlSpec, RestartPolicy } from "./config";
 
 /**
  * How a restart rolls, on the cluster as it is at the time (never the order of pgha:nodes), by pgha:restartPolicy.
@@ -20,6 +20,15 @@ const ROLL: Record<RestartPolicy, string> = {
 /** A value as the plan shows it: long ones cut, so the plan's words stay in view. */
 function shown(value: string): string {
     return value.length > 20 ? `${value.slice(0, 17)}...` : value;
+}
+
+/**
+ * The build line of the plan: the PostgreSQL the nodes install, whose change (a new version or tarball) restarts
+ * every node, rolled, since a running server keeps its old binaries.
+ */
+export function buildPlan(pg: Pick<PostgresqlSpec, "install" | "version" | "major" | "sourceSha256">, policy: RestartPolicy): string {
+    const build = pg.install === "source" ? `PostgreSQL ${pg.version}${pg.sourceSha256 ? ` sha256 ${pg.sourceSha256.slice(0, 12)}` : " source"}` : `PostgreSQL ${pg.major} packages`;
+    return `${build}, a new build: ${ROLL[policy]}`;
 }
 
 /** The `restart-parameters ...` line of the postgresql step's output: the parameters that need a restart. */

@@ -43,10 +43,23 @@ pgha_pg_check_settings() {
     rm -rf "$scratch"
 }
 
-# The settings that wait for a restart (pg_settings.pending_restart), by name ("" when none), of the server at
-# libpq CONNINFO; fails when it does not answer.
+# The version of the PostgreSQL installed here, as a server reports it (server_version, e.g. "15.20 (Debian ...)").
+pgha_pg_installed_version() { pgha_pg postgres --version | sed 's/^postgres (PostgreSQL) //'; }
+
+# The server_version of the server at libpq CONNINFO; fails when it does not answer.
+pgha_pg_running_version() { pgha_pg psql -X -w -At -c "show server_version" "$1"; }
+
+# What waits for a restart on the server at libpq CONNINFO ("" when nothing): the settings PostgreSQL marks
+# pending_restart, by name, and a build other than the one installed here (a new version or package installed
+# under the running server, which keeps its old binaries until it restarts). Fails when it does not answer.
 pgha_pending_restart() {
-    pgha_pg psql -X -w -At -c "select coalesce(string_agg(name, ', ' order by name), '') from pg_settings where pending_restart" "$1"
+    local pending running installed
+    # (Called where errexit does not apply, as in $(...) || ...: each failure returns by itself.)
+    pending=$(pgha_pg psql -X -w -At -c "select coalesce(string_agg(name, ', ' order by name), '') from pg_settings where pending_restart" "$1") || return 1
+    running=$(pgha_pg_running_version "$1") || return 1
+    installed=$(pgha_pg_installed_version) || return 1
+    [[ $running == "$installed" ]] || pending+="${pending:+, }the PostgreSQL build (runs $running, $installed installed)"
+    printf '%s\n' "$pending"
 }
 
 # Managed settings in PGDATA/pgha.conf, included from postgresql.conf (whose other lines, such as the

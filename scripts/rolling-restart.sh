@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Restarts PostgreSQL on the nodes whose settings wait for a restart (pg_settings.pending_restart), one node at
-# a time, with writes paused once, for one switchover:
+# Restarts PostgreSQL on the nodes where something waits for a restart (settings PostgreSQL marks pending_restart,
+# or a PostgreSQL build installed under the running server: pgha_pending_restart), one node at a time, with
+# writes paused once, for one switchover:
 #   pgha-rolling-restart [--wait SECONDS] [--in-place]
 # Run as root on every node by `pulumi up` after the settings changed; only the primary acts, since the order
 # comes from the cluster as it is now (any node may be the primary after failovers) and the sync role is
@@ -12,6 +13,7 @@
 #      primary as a standby; or with --in-place (pgha:restartPolicy in-place, PGHA_RESTART_POLICY) restarted
 #      where it is, under Pacemaker's maintenance mode, and waited for until the sync standby streams again. If
 #      it does not come back, maintenance mode ends and Pacemaker recovers it as after any failure.
+# A new major version is refused (pg_upgrade's work). Each restarted node must then run the installed build.
 # Starts only when pgha-status says the cluster is healthy (exit 0) and maintenance mode is off; stops at the
 # first node that does not come back, every other node still running, and says which. Run again, it resumes
 # with what still waits.
@@ -46,10 +48,16 @@ if [[ $me != "$primary" ]]; then
     exit 0
 fi
 
+installed=$(pgha_pg_installed_version)
 declare -A waiting=()
 for entry in $PGHA_NODES; do
     node=${entry%%=*}
-    settings=$(pgha_pending_restart "$(pgha_replication_conn "$(pgha_node_address "$node")")" 2>/dev/null) || pgha_die "$node's PostgreSQL does not answer: nothing is restarted until every node runs (pgha-status shows why; then pulumi up again)"
+    conn=$(pgha_replication_conn "$(pgha_node_address "$node")")
+    settings=$(pgha_pending_restart "$conn" 2>/dev/null) || pgha_die "$node's PostgreSQL does not answer: nothing is restarted until every node runs (pgha-status shows why; then pulumi up again)"
+    running=$(pgha_pg_running_version "$conn")
+    # A new major version cannot start on the old data directory: that is pg_upgrade's work, never a restart's.
+    [[ ${running%%.*} == "${installed%%.*}" ]] ||
+        pgha_die "$node runs PostgreSQL $running and $installed is installed: a major upgrade needs pg_upgrade, not a restart; nothing is restarted"
     [[ -z $settings ]] || waiting[$node]=$settings
 done
 if ((${#waiting[@]} == 0)); then
@@ -65,6 +73,15 @@ if ! health=$(/usr/local/sbin/pgha-status 2>&1); then
     pgha_die "the cluster is not healthy, nothing is restarted; pgha-status says: $(sed -n '/^CRITICAL\|^WARNING/,$p' <<<"$health" | tr '\n' ' ')"
 fi
 
+# Fails unless NODE, just restarted, runs the PostgreSQL installed here (else its own install differs: its postgresql
+# step says why).
+runs_installed() {
+    local running
+    running=$(pgha_pg_running_version "$(pgha_replication_conn "$(pgha_node_address "$1")")")
+    [[ $running == "$installed" ]] ||
+        pgha_die "$1 runs PostgreSQL $running after its restart, not $installed as installed on $primary: its own install differs (its postgresql step says why); the next nodes are not restarted"
+}
+
 # Restarts standby NODE and waits until it streams again.
 restart_standby() {
     local node=$1 started=$SECONDS
@@ -73,6 +90,7 @@ restart_standby() {
         pgha_die "pcs resource restart on $node failed; the other nodes run as before (pgha-status shows $node; pulumi up again resumes)"
     pgha_wait_for "$wait_seconds" pgha_has_status "$node" HS:sync HS:async ||
         pgha_die "$node did not come back as a streaming standby within ${wait_seconds}s; the other nodes run as before (pgha-status shows why; pulumi up again resumes once it is back)"
+    runs_installed "$node"
     pgha_changed "restarted $node ($((SECONDS - started)) s): ${waiting[$node]}"
     unset "waiting[$node]"
 }
@@ -116,6 +134,7 @@ restart_primary_in_place() {
         pgha_wait_for "$wait_seconds" pgha_has_status "$sync" HS:sync ||
             pgha_die "$sync did not stream as the sync standby again within ${wait_seconds}s of the primary's restart (pgha-status shows why)"
     fi
+    runs_installed "$primary"
     pgha_changed "restarted the primary $primary in place ($((SECONDS - started)) s): ${waiting[$primary]}"
 }
 
@@ -125,6 +144,9 @@ if [[ -n ${waiting[$primary]:-} ]]; then
     else
         pgha_log "switching over from $primary to restart it"
         /usr/local/sbin/pgha-switchover --wait "$wait_seconds" || pgha_die "the switchover from $primary failed (see above); pulumi up again resumes once the cluster is healthy"
+        pgha_wait_for "$wait_seconds" pgha_has_status "$primary" HS:sync HS:async ||
+            pgha_die "the old primary $primary did not come back as a streaming standby within ${wait_seconds}s of the switchover (pgha-status shows why)"
+        runs_installed "$primary"
         pgha_changed "restarted $primary by a switchover to $(pgha_node_with_status PRI || echo '?'): ${waiting[$primary]}"
     fi
 fi

@@ -387,7 +387,7 @@ describe("changing a running cluster (pgha:postgresqlParameters)", () => {
         const started = await onEveryNode("select pg_postmaster_start_time()");
         mustEngine("config", "set", "--path", "--stack", STACK, "pgha:postgresqlParameters.work_mem", "12MB");
         // What the reviewer reads, once per node's restart step.
-        expect(mustEngine("preview", "--diff", "--stack", STACK).output.match(/\+ PGHA_PLAN='work_mem=12MB: reload, no restart'/g)).toHaveLength(3);
+        expect(mustEngine("preview", "--diff", "--stack", STACK).output.match(/\+ work_mem=12MB: reload, no restart\n/g)).toHaveLength(3);
         const change = await upUnderWrites("reload");
         log(`work_mem changed by pulumi up: longest write pause ${change.seconds.toFixed(1)} s`);
         expect(change.output).toMatch(/no setting waits for a restart on any node: nothing to restart/);
@@ -485,6 +485,32 @@ describe("changing a running cluster (pgha:postgresqlParameters)", () => {
         expect(repaired.status).toBe(0);
         expect(await pghaConf()).toEqual(conf);
         expect(engine("preview", "--expect-no-changes", "--stack", STACK).status).toBe(0);
+    });
+    test("a PostgreSQL package changed under the running servers (another Debian build from the mirror): pgha-status lists it, pgha-rolling-restart on the primary rolls it through, every node runs the installed build, no row lost", async () => {
+        const before = await waitForHealthy();
+        const at = (role: string) => NODES.find((n) => before[n] === role) as string;
+        const installed = (await onNode(NODES[0], "dpkg-query -W -f='${Version}' postgresql-15")).trim();
+        const other = (await onNode(NODES[0], "apt-cache madison postgresql-15 | awk '{print $3}'")).split("\n").map((v) => v.trim()).find((v) => v !== "" && v !== installed);
+        expect(other).toBeDefined();
+        // What an OS package update does: the files replaced under the running server, which keeps its binaries.
+        await Promise.all(NODES.map((n) => onNode(n, `DEBIAN_FRONTEND=noninteractive apt-get install -y -q --allow-downgrades postgresql-15=${other} postgresql-client-15=${other} >/dev/null`)));
+        const runs = () => onEveryNode("show server_version");
+        const old = await runs();
+        const otherVersion = `${String(other).split("-")[0]} (Debian ${other})`;
+        expect((await status(at("PRI"))).output).toMatch(/settings waiting for a restart: .*the PostgreSQL build \(runs /);
+        expect((await status(at("PRI"))).output).toContain(`, ${otherVersion} installed)`);
+        const change = await underChange(drillContext(spec, outputs), "package_roll", async () => {
+            const output = await onNode(at("PRI"), "pgha-rolling-restart 2>&1");
+            const restarted = [...new Set([...output.matchAll(/changed: restarted (\S+)/g)].map((m) => m[1]))];
+            expect(restarted).toEqual([at("HS:async"), at("HS:sync"), at("PRI")]);
+        });
+        log(`PostgreSQL package ${installed} -> ${other} rolled by pgha-rolling-restart: longest write pause ${change.seconds.toFixed(1)} s`);
+        const now = await runs();
+        expect(new Set(now).size).toBe(1);
+        expect(now[0]).not.toBe(old[0]);
+        expect(now[0]).toBe(otherVersion);
+        expect(change.rowsLost).toBe(0);
+        expect((await status(at("HS:async"))).output).not.toMatch(/waiting for a restart/);
     });
 });
 

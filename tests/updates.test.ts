@@ -51,15 +51,23 @@ test("changing a database setting re-runs the database steps and the rolling res
     expect(steps).toEqual(["pgtest1-database", "pgtest1-pg-restart", "pgtest2-database", "pgtest2-pg-restart", "pgtest3-database", "pgtest3-pg-restart"]);
 });
 
+test("a new PostgreSQL build re-runs each node's install and the restart steps (the servers keep the old binaries until they restart), whose plan names the new build", async () => {
+    const sha256 = "0".repeat(64);
+    const run = await register({ "pgha:postgresqlSourceSha256": sha256 });
+    expect(changed(baseline, run, COMMAND)).toEqual(["pgbackup-postgresql", "pgtest1-pg-restart", "pgtest1-postgresql", "pgtest2-pg-restart", "pgtest2-postgresql", "pgtest3-pg-restart", "pgtest3-postgresql"]);
+    const restart = String(run.find((r) => r.name === "pgtest1-pg-restart")?.inputs.create);
+    expect(restart).toMatch(/^PostgreSQL 14\.6 sha256 000000000000, a new build: restart, rolled: async standby, sync standby, then primary by one switchover/m);
+});
+
 test("a changed PostgreSQL parameter shows its plan in the restart steps, one line per parameter: reload, or a restart that rolls", async () => {
     /** PGHA_PLAN as the command assigns it: quoted on one line, or a here-document for several. */
     const plan = (run: Registered[]) => run.filter((r) => r.name === "pgtest2-pg-restart").map((r) => {
         const command = String(r.inputs.create);
         return /^PGHA_PLAN='([^']*)'$/m.exec(command)?.[1] ?? /^PGHA_PLAN=\$\(cat <<'(\w+)'\n([\s\S]*?)\n\1\n\)$/m.exec(command)?.[2];
     });
-    expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ work_mem: "64MB" }) }))).toEqual(["work_mem=64MB: reload, no restart"]);
+    expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ work_mem: "64MB" }) }))).toEqual([expect.stringMatching(/^PostgreSQL \S+ .*, a new build: restart, rolled: .*\nwork_mem=64MB: reload, no restart$/)]);
     expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ shared_buffers: "1GB", work_mem: "64MB" }) })))
-        .toEqual([expect.stringMatching(/^shared_buffers=1GB: restart, rolled: async standby, sync standby, then primary by one switchover.*\nwork_mem=64MB: reload, no restart$/)]);
+        .toEqual([expect.stringMatching(/\nshared_buffers=1GB: restart, rolled: async standby, sync standby, then primary by one switchover.*\nwork_mem=64MB: reload, no restart$/)]);
     expect(plan(await register({ "pgha:postgresqlParameters": JSON.stringify({ shared_buffers: "1GB" }), "pgha:restartPolicy": "in-place" })))
-        .toEqual([expect.stringMatching(/^shared_buffers=1GB: .*then primary in place/)]);
+        .toEqual([expect.stringMatching(/\nshared_buffers=1GB: .*then primary in place/)]);
 });
